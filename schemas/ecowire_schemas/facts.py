@@ -1,0 +1,156 @@
+"""facts.v1: one message per fact (see FACTS.md), then one `extraction` record per article.
+
+The `extraction` record closes an article: it carries the article's metadata and the ids of its
+facts, so a consumer (the aggregator) knows when it has seen all of them. Consumers that only
+want facts skip records whose `type` is `extraction` (the `ecowire-record` header says it too).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .common import Contract
+
+QUALIFIERS = ("exact", "approx", "at_least", "more_than", "at_most", "less_than", "range")
+Qualifier = Literal["exact", "approx", "at_least", "more_than", "at_most", "less_than", "range"]
+TargetQualifier = Literal[
+    "exact", "approx", "at_least", "more_than", "at_most", "less_than", "range", "before"
+]
+Direction = Literal["decrease", "increase"]
+
+
+class Evidence(Contract):
+    """Half-open span of the article text: text == article.text[start:end]."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+
+
+class Change(Contract):
+    direction: Direction
+    baseline: str | None = None
+
+
+class FactBase(Contract):
+    schema_version: Literal[1] = 1
+    fact_id: str = Field(description="Deterministic: article_id + type + evidence span + extractor version")
+    article_id: str
+    extractor_version: str
+    surface: str = Field(description="Equal to evidence.text")
+    evidence: Evidence
+    mentions: list[Evidence] = Field(default_factory=list)
+
+
+class QuantityFact(FactBase):
+    type: Literal["quantity"] = "quantity"
+    value: float
+    value_max: float | None = None
+    unit: str
+    qualifier: Qualifier = "exact"
+    classifier: str | None = None
+    indicator: str | None = None
+    subject: str | None = None
+    period: str | None = None
+    change: Change | None = None
+
+
+class TargetFact(FactBase):
+    type: Literal["target"] = "target"
+    actor: str | None = None
+    indicator: str | None = None
+    value: float | None = None
+    value_max: float | None = None
+    unit: str | None = None
+    direction: Direction | None = None
+    qualifier: TargetQualifier | None = None
+    deadline: str | None = None
+    baseline: str | None = None
+
+
+class PersonFact(FactBase):
+    type: Literal["person"] = "person"
+    name: str
+    titles: list[str] = Field(default_factory=list)
+    org: str | None = None
+
+
+OrgKind = Literal["government", "enterprise", "ngo", "international", "academic", "media"]
+
+
+class OrganizationFact(FactBase):
+    type: Literal["organization"] = "organization"
+    name: str
+    kind: OrgKind | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class LocationFact(FactBase):
+    type: Literal["location"] = "location"
+    name: str
+    admin_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+
+
+class DocumentFact(FactBase):
+    type: Literal["document"] = "document"
+    title: str
+    alias: str | None = None
+    issuer: str | None = None
+    action: str | None = None
+    date: str | None = None
+
+
+EventKind = Literal["meeting", "visit", "signing", "launch", "training", "auction", "other"]
+
+
+class EventFact(FactBase):
+    type: Literal["event"] = "event"
+    kind: EventKind
+    name: str | None = None
+    date: str | None = None
+    location: str | None = None
+    participants: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    instrument: str | None = None
+
+
+Fact = Annotated[
+    QuantityFact | TargetFact | PersonFact | OrganizationFact | LocationFact | DocumentFact | EventFact,
+    Field(discriminator="type"),
+]
+FACT_TYPES = ("quantity", "target", "person", "organization", "location", "document", "event")
+
+
+class ExtractionRecord(Contract):
+    """Closes an article on facts.v1: its metadata and the ids of the facts published before it."""
+
+    schema_version: Literal[1] = 1
+    type: Literal["extraction"] = "extraction"
+    article_id: str
+    doc_id: str
+    extractor_version: str
+    title: str | None
+    published_at: str | None
+    source: str | None = None
+    url: str | None = None
+    content_hash: str
+    minhash: list[int] = Field(default_factory=list)
+    text_length: int = Field(ge=0)
+    fact_ids: list[str]
+    ingested_at: datetime
+
+
+FactsRecord = Annotated[
+    QuantityFact
+    | TargetFact
+    | PersonFact
+    | OrganizationFact
+    | LocationFact
+    | DocumentFact
+    | EventFact
+    | ExtractionRecord,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,120 @@
+"""results.v1: per-article results and the latest state of each cross-article aggregate.
+
+The topic is compacted; every record is keyed `<type>:<id>` so the topic holds the latest state
+of each article result and each aggregate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .common import Contract
+from .facts import EventKind, Fact
+
+
+class ArticleResult(Contract):
+    schema_version: Literal[1] = 1
+    type: Literal["article"] = "article"
+    article_id: str
+    doc_id: str
+    title: str | None
+    published_at: str | None
+    source: str | None = None
+    url: str | None = None
+    content_hash: str
+    status: Literal["original", "duplicate", "near_duplicate"] = "original"
+    duplicate_of: str | None = Field(default=None, description="article_id of the original")
+    cluster_id: str = Field(description="Id shared by an article and all its (near) duplicates")
+    similarity: float | None = Field(default=None, ge=0, le=1)
+    facts: list[Fact] = Field(default_factory=list)
+    fact_counts: dict[str, int] = Field(default_factory=dict)
+    ingested_at: datetime
+    completed_at: datetime
+
+
+class SourceRef(Contract):
+    article_id: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    fact_id: str | None = None
+
+
+class EventAggregate(Contract):
+    schema_version: Literal[1] = 1
+    type: Literal["event"] = "event"
+    event_id: str
+    kind: EventKind
+    name: str | None
+    date: str | None
+    location: str | None = None
+    participants: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    sources: list[SourceRef]
+    updated_at: datetime
+
+
+class SeriesPoint(Contract):
+    value: float
+    value_max: float | None = None
+    qualifier: str
+    period: str | None
+    source: SourceRef
+
+
+class IndicatorSeries(Contract):
+    schema_version: Literal[1] = 1
+    type: Literal["series"] = "series"
+    series_id: str
+    subject: str
+    indicator: str
+    unit: str
+    points: list[SeriesPoint]
+    updated_at: datetime
+
+
+class TargetStatement(Contract):
+    value: float | None
+    unit: str | None
+    qualifier: str | None
+    direction: str | None
+    baseline: str | None
+    source: SourceRef
+
+
+class TargetEntry(Contract):
+    schema_version: Literal[1] = 1
+    type: Literal["target"] = "target"
+    target_id: str
+    actor: str
+    indicator: str
+    deadline: str
+    statements: list[TargetStatement]
+    value_changed: bool = Field(description="True when sources state different values")
+    updated_at: datetime
+
+
+class TitleSpan(Contract):
+    title: str
+    org: str | None
+    first_seen: str | None
+    last_seen: str | None
+    sources: list[SourceRef]
+
+
+class PersonEntry(Contract):
+    schema_version: Literal[1] = 1
+    type: Literal["person"] = "person"
+    person_id: str
+    name: str
+    titles: list[TitleSpan]
+    updated_at: datetime
+
+
+Result = Annotated[
+    ArticleResult | EventAggregate | IndicatorSeries | TargetEntry | PersonEntry,
+    Field(discriminator="type"),
+]
