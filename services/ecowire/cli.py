@@ -1,0 +1,264 @@
+"""The `ecowire` command.
+
+    ecowire extract FILE…            the whole pipeline in-process, no broker: facts as JSON lines
+    ecowire run [--seeds DIR]        local Kafka + the four services; publishes the seeds, shows results
+    ecowire publish FILE|DIR|URL…    documents onto the ingest topic
+    ecowire tail TOPIC               a topic as JSON lines
+    ecowire topics create|list       the declared topics
+    ecowire eval                     extraction quality against the gold annotations
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ecowire_schemas import IngestRequest, SourceMeta, TOPICS
+
+from .core.settings import Settings, get_settings
+
+TEXT_SUFFIXES = {".txt": "text/plain", ".md": "text/plain", ".html": "text/html", ".htm": "text/html",
+                 ".shtml": "text/html", ".xhtml": "text/html"}
+
+
+# ------------------------------------------------------------------ extract (in-process)
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from .inprocess import extract_file
+
+    out = sys.stdout
+    all_items: list[dict[str, Any]] = []
+    status = 0
+    for path in _expand(args.files):
+        try:
+            results = extract_file(path, published_at=args.published_at, source=args.source)
+        except Exception as e:  # one bad file must not hide the others' facts; exit status says it
+            print(f"ecowire extract: {path}: {type(e).__name__}: {e}", file=sys.stderr)
+            status = 1
+            continue
+        for article, facts in results:
+            if args.format == "jsonl":
+                for f in facts:
+                    out.write(f.model_dump_json() + "\n")
+            else:
+                all_items.append({
+                    "file": str(path),
+                    "article": article.model_dump(mode="json", exclude={"offsets", "minhash"}),
+                    "facts": [f.model_dump(mode="json") for f in facts],
+                })
+    if args.format == "json":
+        json.dump(all_items, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    return status
+
+
+# ------------------------------------------------------------------ publish
+
+def _expand(items: Sequence[str]) -> Iterator[Path]:
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            yield from sorted(c for c in p.rglob("*") if c.is_file() and not c.name.startswith("."))
+        else:
+            yield p
+
+
+def ingest_requests(items: Sequence[str], meta: SourceMeta) -> Iterator[IngestRequest]:
+    for item in items:
+        if item.startswith(("http://", "https://")):
+            yield IngestRequest(url=item, metadata=meta)
+            continue
+        for path in _expand([item]):
+            data = path.read_bytes()
+            yield IngestRequest(
+                content_b64=base64.b64encode(data).decode("ascii"),
+                content_type=TEXT_SUFFIXES.get(path.suffix.lower()),
+                metadata=meta,
+            )
+
+
+async def publish_requests(settings: Settings, requests: Sequence[IngestRequest]) -> list[str]:
+    from aiokafka import AIOKafkaProducer
+
+    from ecowire_schemas.common import H_SCHEMA_VERSION, utcnow
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
+                                enable_idempotence=True, max_request_size=settings.max_message_bytes)
+    await producer.start()
+    try:
+        topic = settings.topic("ingest")
+        futures, ids = [], []
+        for req in requests:
+            req = req.model_copy(update={"submitted_at": req.submitted_at or utcnow()})
+            doc_id = req.effective_doc_id()
+            ids.append(doc_id)
+            futures.append(await producer.send(
+                topic, req.model_dump_json(exclude_none=True).encode(), key=doc_id.encode(),
+                headers=[(H_SCHEMA_VERSION, b"1")],
+            ))
+        await asyncio.gather(*futures)
+        return ids
+    finally:
+        await producer.stop()
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    meta = SourceMeta(source=args.source, published_at=args.published_at, title=args.title)
+    requests = list(ingest_requests(args.items, meta))
+    ids = asyncio.run(publish_requests(get_settings(), requests))
+    for doc_id in ids:
+        print(doc_id)
+    print(f"published {len(ids)} document(s) to {get_settings().topic('ingest')}", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------ tail
+
+def _topic_name(settings: Settings, name: str) -> str:
+    bases = {t.base for t in TOPICS}
+    base = name.removesuffix(".v1")
+    return settings.topic(base) if base in bases else name
+
+
+async def tail(settings: Settings, topic: str, follow: bool, limit: int | None, out: Any) -> int:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                max_partition_fetch_bytes=settings.max_message_bytes)
+    await consumer.start()
+    n = 0
+    try:
+        idle_rounds = 0
+        while limit is None or n < limit:
+            batch = await consumer.getmany(timeout_ms=1000)
+            if not batch:
+                idle_rounds += 1
+                if not follow and idle_rounds >= 2:
+                    break
+                continue
+            idle_rounds = 0
+            for records in batch.values():
+                for r in records:
+                    out.write(json.dumps(_record_json(r), ensure_ascii=False) + "\n")
+                    n += 1
+            out.flush()
+    finally:
+        await consumer.stop()
+    return n
+
+
+def _record_json(r: Any) -> dict[str, Any]:
+    headers = {k: v.decode("utf-8", "replace") for k, v in (r.headers or ())}
+    value: Any
+    try:
+        value = json.loads(r.value) if r.value is not None else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        # Dead letters keep the original bytes, which may be anything.
+        value = {"_bytes_b64": base64.b64encode(r.value).decode("ascii")}
+    return {"topic": r.topic, "partition": r.partition, "offset": r.offset,
+            "key": r.key.decode("utf-8", "replace") if r.key else None, "headers": headers, "value": value}
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    try:
+        asyncio.run(tail(settings, _topic_name(settings, args.topic), args.follow, args.limit, sys.stdout))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+# ------------------------------------------------------------------ topics
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from .core.topics_admin import ensure_topics
+
+    settings = get_settings()
+    if args.action == "create":
+        created = asyncio.run(ensure_topics(settings))
+        print(f"created {len(created)} topic(s): {', '.join(created) or '-'}")
+    else:
+        for t in TOPICS:
+            print(f"{t.name(settings.topic_prefix):40} partitions={t.partitions or settings.partitions:<3} "
+                  f"{'compacted' if t.compacted else 'delete'}  key={t.key}  {t.description}")
+    return 0
+
+
+# ------------------------------------------------------------------ run
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_pipeline
+
+    return run_pipeline(get_settings(), seeds=None if args.no_seeds else Path(args.seeds),
+                        follow=not args.exit_when_done, timeout_s=args.timeout)
+
+
+# ------------------------------------------------------------------ main
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ecowire", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    e = sub.add_parser("extract", help="run the pipeline in-process on files; print facts")
+    e.add_argument("files", nargs="+", help="files or folders (HTML or text, any of UTF-8/GBK/Big5)")
+    e.add_argument("--published-at", help="publication date (ISO) when the document does not say")
+    e.add_argument("--source", help="publisher name")
+    e.add_argument("--format", choices=["jsonl", "json"], default="jsonl")
+    e.set_defaults(func=cmd_extract)
+
+    r = sub.add_parser("run", help="local Kafka + the four services; publish the seeds; show results")
+    r.add_argument("--seeds", default="seeds", help="folder of documents to publish at start")
+    r.add_argument("--no-seeds", action="store_true", help="publish nothing at start")
+    r.add_argument("--exit-when-done", action="store_true", help="stop once every seed has its result")
+    r.add_argument("--timeout", type=float, default=300.0, help="with --exit-when-done: give up after this")
+    r.set_defaults(func=cmd_run)
+
+    pub = sub.add_parser("publish", help="put files, folders or URLs on the ingest topic")
+    pub.add_argument("items", nargs="+")
+    pub.add_argument("--source")
+    pub.add_argument("--published-at")
+    pub.add_argument("--title")
+    pub.set_defaults(func=cmd_publish)
+
+    t = sub.add_parser("tail", help="print a topic as JSON lines (ingest, raw, articles, facts, results, dlq…)")
+    t.add_argument("topic")
+    t.add_argument("-f", "--follow", action="store_true")
+    t.add_argument("-n", "--limit", type=int)
+    t.set_defaults(func=cmd_tail)
+
+    tp = sub.add_parser("topics", help="create or list the declared topics")
+    tp.add_argument("action", choices=["create", "list"])
+    tp.set_defaults(func=cmd_topics)
+
+    _optional_subcommands(sub)
+    return p
+
+
+def _optional_subcommands(sub: Any) -> None:
+    """Subcommands each stage package contributes (eval, sources, query)."""
+    from .evaluation import add_subcommands as add_eval
+    from .fetcher.cli import add_subcommands as add_fetcher
+    from .aggregator.cli import add_subcommands as add_aggregator
+
+    for add in (add_eval, add_fetcher, add_aggregator):
+        add(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .core.logs import configure_logging
+
+    configure_logging(get_settings().log_level, "console")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

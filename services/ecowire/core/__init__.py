@@ -1,0 +1,1 @@
+"""What every ecowire service shares: settings, logging, metrics, the Kafka stage shell."""

@@ -1,0 +1,150 @@
+"""The FastStream app around a `Stage`: subscribe, run the stage, ack; /metrics and /health.
+
+    app = build_app(stage)       # an AsgiFastStream; `serve(stage)` runs it under uvicorn
+
+SIGTERM: uvicorn runs the lifespan shutdown, the broker stops fetching and waits up to
+`graceful_timeout_s` for the message in flight, which is then committed (or not, and redelivered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from typing import Any
+
+from aiokafka import TopicPartition
+from faststream import AckPolicy
+from faststream.asgi import AsgiFastStream, make_ping_asgi
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import make_asgi_app
+
+from . import metrics
+from .logs import configure_logging, get_logger
+from .records import InRecord, decode_headers
+from .settings import Settings, get_settings
+from .stage import Stage, StageRunner
+
+log = get_logger("ecowire.app")
+
+
+class BrokerProducer:
+    """`Producer` over a FastStream Kafka broker: no_confirm sends, awaited by the runner."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self.broker = broker
+
+    async def send(self, topic: str, value: bytes, key: bytes | None, headers: dict[str, str]) -> Awaitable[Any]:
+        return await self.broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
+
+
+def make_broker(settings: Settings, stage_name: str) -> KafkaBroker:
+    return KafkaBroker(
+        settings.bootstrap_servers,
+        client_id=f"ecowire-{stage_name}",
+        acks="all",
+        enable_idempotence=True,
+        max_request_size=settings.max_message_bytes,
+        linger_ms=5,
+        graceful_timeout=settings.graceful_timeout_s,
+        middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=f"ecowire-{stage_name}")],
+    )
+
+
+def to_record(msg: KafkaMessage) -> InRecord:
+    raw = msg.raw_message
+    assert not isinstance(raw, tuple)  # single-record subscriber
+    return InRecord(
+        value=raw.value or b"",
+        key=raw.key,
+        headers=decode_headers(raw.headers),
+        topic=raw.topic,
+        partition=raw.partition,
+        offset=raw.offset,
+        timestamp_ms=raw.timestamp,
+    )
+
+
+def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
+    settings = settings or get_settings()
+    broker = make_broker(settings, stage.name)
+    runner = StageRunner(stage, BrokerProducer(broker), settings.topic("dlq"))
+    subscriber = broker.subscriber(
+        settings.topic(stage.input_base),
+        group_id=settings.group_id(stage.name),
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        max_poll_interval_ms=settings.max_poll_interval_ms,
+        max_partition_fetch_bytes=settings.max_message_bytes,
+        fetch_max_bytes=settings.max_message_bytes * 2,
+    )
+
+    @subscriber
+    async def handle(msg: KafkaMessage) -> None:
+        record = to_record(msg)
+        try:
+            await runner.process(record)
+        except Exception as e:
+            # Producing failed: leave the input uncommitted, rewind to it, and try again later.
+            metrics.PUBLISH_FAILURES.labels(stage.name).inc()
+            log.error("produce_failed_will_retry", stage=stage.name, error=repr(e),
+                      partition=record.partition, offset=record.offset)
+            await asyncio.sleep(settings.publish_retry_backoff_s)
+            await msg.nack()
+            return
+        await msg.ack()
+
+    lag_task: asyncio.Task[None] | None = None
+
+    async def start_lag_monitor() -> None:
+        nonlocal lag_task
+        lag_task = asyncio.create_task(_watch_lag(subscriber, stage.name))
+
+    async def stop_lag_monitor() -> None:
+        if lag_task is not None:
+            lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag_task
+
+    return AsgiFastStream(
+        broker,
+        asgi_routes=[
+            ("/metrics", make_asgi_app(metrics.registry)),
+            ("/health", make_ping_asgi(broker, timeout=5.0)),
+        ],
+        after_startup=[start_lag_monitor],
+        on_shutdown=[stop_lag_monitor],
+        asyncapi_path="/asyncapi",
+    )
+
+
+async def _watch_lag(subscriber: Any, stage_name: str, every_s: float = 5.0) -> None:
+    """Publish consumer lag per assigned partition (high watermark minus position)."""
+    while True:
+        await asyncio.sleep(every_s)
+        consumer = getattr(subscriber, "consumer", None)
+        if consumer is None:
+            continue
+        try:
+            for tp in consumer.assignment():
+                high = consumer.highwater(tp)
+                if high is None:
+                    continue
+                position = await consumer.position(TopicPartition(tp.topic, tp.partition))
+                metrics.CONSUMER_LAG.labels(stage_name, tp.topic, str(tp.partition)).set(max(0, high - position))
+        except Exception as e:
+            # A rebalance in progress makes position() fail: the next round reads it again.
+            log.debug("lag_read_failed", error=repr(e))
+
+
+def serve(stage: Stage, settings: Settings | None = None) -> None:
+    """Run one stage service in the foreground until SIGINT/SIGTERM."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    app = build_app(stage, settings)
+    log.info("service_starting", stage=stage.name, bootstrap=settings.bootstrap_servers,
+             input=settings.topic(stage.input_base), port=settings.port_for(stage.name))
+    asyncio.run(app.run(run_extra_options={"host": settings.http_host, "port": settings.port_for(stage.name)}))

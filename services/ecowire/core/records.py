@@ -1,0 +1,133 @@
+"""Plain-data records in and out of a stage, their decoding, and dead-letter construction.
+
+No Kafka client here: a stage's shell turns broker messages into `InRecord`s and `OutRecord`s
+into produce calls; everything in between is testable without a broker.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ecowire_schemas.common import H_INGESTED_AT, H_RECORD, H_SCHEMA_VERSION
+from ecowire_schemas.dlq import DeadLetter
+
+
+@dataclass(frozen=True)
+class InRecord:
+    """A consumed record as plain data."""
+
+    value: bytes
+    key: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    topic: str = ""
+    partition: int = 0
+    offset: int = 0
+    timestamp_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class OutRecord:
+    """A record to produce: a contract model, its key and topic."""
+
+    topic: str
+    key: str
+    value: BaseModel
+    record_type: str | None = None  # the ecowire-record header, where a topic carries several kinds
+    ingested_at: datetime | None = None
+
+    def encode(self) -> bytes:
+        return self.value.model_dump_json().encode("utf-8")
+
+    def headers(self) -> dict[str, str]:
+        version = getattr(self.value, "schema_version", 1)
+        h = {H_SCHEMA_VERSION: str(version)}
+        if self.record_type:
+            h[H_RECORD] = self.record_type
+        if self.ingested_at is not None:
+            h[H_INGESTED_AT] = self.ingested_at.isoformat()
+        return h
+
+
+class Reject(Exception):  # noqa: N818 - it is an outcome, not only an error
+    """The input cannot be processed, now or ever: it goes to the dead-letter topic.
+
+    `reason` is a short machine-readable word (it becomes a metric label, so keep the vocabulary
+    small): malformed_json, unsupported_schema_version, invalid_schema, empty, binary, too_large,
+    unreachable, refused, ...
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def decode_headers(raw: Any) -> dict[str, str]:
+    """Kafka headers (a sequence of (str, bytes)) as a dict; undecodable values are replaced."""
+    out: dict[str, str] = {}
+    for k, v in raw or ():
+        out[k] = v.decode("utf-8", "replace") if isinstance(v, bytes | bytearray) else str(v)
+    return out
+
+
+def decode(adapter: TypeAdapter[Any], record: InRecord, expected_version: int = 1) -> Any:
+    """Parse a record's JSON value into its contract model, or raise `Reject` saying why."""
+    header_version = record.headers.get(H_SCHEMA_VERSION)
+    if header_version is not None and header_version != str(expected_version):
+        raise Reject(
+            "unsupported_schema_version",
+            f"header {H_SCHEMA_VERSION}={header_version!r}, this stage reads version {expected_version}",
+        )
+    if not record.value:
+        raise Reject("empty", "record value is empty")
+    try:
+        text = record.value.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Reject("malformed_json", f"value is not UTF-8 JSON: {e}") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise Reject("malformed_json", f"value is not JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise Reject("invalid_schema", f"expected a JSON object, got {type(data).__name__}")
+    version = data.get("schema_version", expected_version)
+    if version != expected_version:
+        raise Reject(
+            "unsupported_schema_version", f"schema_version={version!r}, this stage reads {expected_version}"
+        )
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as e:
+        raise Reject("invalid_schema", _short(str(e))) from e
+
+
+def dead_letter(stage: str, record: InRecord, reason: str, error: BaseException) -> DeadLetter:
+    return DeadLetter(
+        stage=stage,  # type: ignore[arg-type]
+        reason=reason,
+        error_class=type(error).__name__,
+        error_message=_short(str(error) or repr(error)),
+        source_topic=record.topic,
+        source_partition=record.partition,
+        source_offset=record.offset,
+        failed_at=datetime.now(UTC),
+    )
+
+
+def ingested_at(record: InRecord) -> datetime | None:
+    raw = record.headers.get(H_INGESTED_AT)
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        return None  # a foreign producer's bad header only costs the latency metric
+
+
+def _short(s: str, limit: int = 1900) -> str:
+    return s if len(s) <= limit else s[: limit - 1] + "…"

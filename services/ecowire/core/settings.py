@@ -1,0 +1,53 @@
+"""Service settings from the environment (prefix ECOWIRE_), one model for every service."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ecowire_schemas.topics import topic
+
+# Each service's default HTTP port (/metrics, /health); compose and the Prometheus config use these.
+DEFAULT_PORTS = {"fetcher": 8001, "normalizer": 8002, "extractor": 8003, "aggregator": 8004}
+LOCAL_BOOTSTRAP = "127.0.0.1:19092"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ECOWIRE_", extra="ignore")
+
+    bootstrap_servers: str = Field(
+        default=LOCAL_BOOTSTRAP,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ECOWIRE_BOOTSTRAP_SERVERS"),
+    )
+    topic_prefix: str = "ecowire."
+    partitions: int = Field(default=4, ge=1, description="Default partition count when creating topics")
+    replication_factor: int = Field(default=1, ge=1)
+    group_prefix: str = "ecowire-"
+    http_host: str = "0.0.0.0"  # noqa: S104 - services serve /metrics to Prometheus in containers
+    http_port: int | None = None  # None: the service's default port
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    # Consumer tuning: short group timings keep tests and restarts quick.
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 1_000
+    max_poll_interval_ms: int = 300_000
+    max_message_bytes: int = 8 * 1024 * 1024
+    graceful_timeout_s: float = 15.0
+    publish_retry_backoff_s: float = 1.0
+
+    def topic(self, base: str) -> str:
+        return topic(base, self.topic_prefix)
+
+    def group_id(self, stage: str) -> str:
+        return f"{self.group_prefix}{stage}"
+
+    def port_for(self, stage: str) -> int:
+        return self.http_port or DEFAULT_PORTS[stage]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

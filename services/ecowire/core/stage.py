@@ -1,0 +1,114 @@
+"""The stage shell every service shares: decode, handle, produce, wait for the broker, commit.
+
+Delivery is at-least-once with nothing lost:
+- the input is committed (`msg.ack()`) only after every output record was acknowledged by the
+  broker (acks=all, idempotent producer);
+- an input that cannot be processed goes to the dead-letter topic (original bytes and key,
+  `dlq-*` headers) and is committed once the dead letter is acknowledged, so one poison message
+  never blocks a partition;
+- when producing fails (broker unavailable), the input is not committed: the consumer seeks back
+  and processes it again after a pause. Ids are deterministic, so the retry is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import TypeAdapter
+
+from . import metrics
+from .logs import get_logger
+from .records import InRecord, OutRecord, Reject, dead_letter, decode, ingested_at
+
+log = get_logger("ecowire.stage")
+
+Handler = Callable[[Any, InRecord], Sequence[OutRecord] | Awaitable[Sequence[OutRecord]]]
+
+
+class Producer(Protocol):
+    """Sends one record; returns an awaitable that completes when the broker acknowledged it."""
+
+    async def send(
+        self, topic: str, value: bytes, key: bytes | None, headers: dict[str, str]
+    ) -> Awaitable[Any]: ...
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # fetcher | normalizer | extractor | aggregator
+    input_base: str  # topic base name, e.g. "raw"
+    input_model: Any  # pydantic model or annotated union of the input topic
+    handle: Handler  # sync handlers run in a worker thread so the event loop keeps heartbeating
+    input_version: int = 1
+
+    def adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.input_model)
+
+
+class StageRunner:
+    """Processes one input record at a time; pure of any Kafka client (see `Producer`)."""
+
+    def __init__(self, stage: Stage, producer: Producer, dlq_topic: str) -> None:
+        self.stage = stage
+        self.producer = producer
+        self.dlq_topic = dlq_topic
+        self._adapter = stage.adapter()
+        self._is_async = inspect.iscoroutinefunction(stage.handle)
+
+    async def process(self, record: InRecord) -> list[OutRecord]:
+        """Handle one record and produce its outputs (or its dead letter), confirmed by the broker.
+
+        Returns what was produced. Raises only when producing failed: the caller must then NOT
+        commit the input.
+        """
+        started = time.perf_counter()
+        name = self.stage.name
+        try:
+            item = decode(self._adapter, record, self.stage.input_version)
+            if self._is_async:
+                outputs = list(await self.stage.handle(item, record))  # type: ignore[misc]
+            else:
+                outputs = list(await asyncio.to_thread(self.stage.handle, item, record))  # type: ignore[arg-type]
+        except Reject as e:
+            await self._dead_letter(record, e.reason, e)
+            return []
+        except Exception as e:
+            # A bug this input triggers: dead-letter it (with the traceback in the log) rather than
+            # retry forever and block the partition.
+            log.exception("stage_error", stage=name, topic=record.topic, partition=record.partition,
+                          offset=record.offset)
+            await self._dead_letter(record, "stage_error", e)
+            return []
+        await self._produce(outputs)
+        metrics.MESSAGES.labels(name, "ok").inc()
+        metrics.PROCESSING_SECONDS.labels(name).observe(time.perf_counter() - started)
+        t0 = ingested_at(record)
+        if t0 is not None:
+            metrics.STAGE_LATENCY_SECONDS.labels(name).observe(
+                max(0.0, (datetime.now(UTC) - t0).total_seconds())
+            )
+        return outputs
+
+    async def _produce(self, outputs: Sequence[OutRecord]) -> None:
+        # Send all, then wait for every acknowledgement: pipelined, still confirmed before commit.
+        pending = [
+            await self.producer.send(o.topic, o.encode(), o.key.encode("utf-8"), o.headers()) for o in outputs
+        ]
+        await asyncio.gather(*pending)
+        for o in outputs:
+            metrics.PRODUCED.labels(self.stage.name, o.topic).inc()
+
+    async def _dead_letter(self, record: InRecord, reason: str, error: BaseException) -> None:
+        letter = dead_letter(self.stage.name, record, reason, error)
+        log.warning("dead_letter", stage=self.stage.name, reason=reason, error=letter.error_message,
+                    topic=record.topic, partition=record.partition, offset=record.offset)
+        ack = await self.producer.send(self.dlq_topic, record.value, record.key, letter.to_headers())
+        await ack
+        metrics.DEAD_LETTERS.labels(self.stage.name, reason).inc()
+        metrics.MESSAGES.labels(self.stage.name, "dead_lettered").inc()
