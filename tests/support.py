@@ -127,8 +127,8 @@ async def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | No
 
 
 async def consume(
-    bootstrap: str, topic: str, *, until: int | None = None, timeout: float = 60.0, idle: float | None = None,
-    predicate: Any = None,
+    bootstrap: str, topic: str, *, until: int | None = None, timeout: float = 60.0,  # noqa: ASYNC109
+    idle: float | None = None, predicate: Any = None,
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Read a topic from the beginning (no group) until `until` records matched `predicate`, or for
     `idle` seconds without a new record after the count was reached, or until `timeout`."""
@@ -149,9 +149,9 @@ async def consume(
                         out.append(r)
                         last_new = time.monotonic()
             reached = until is None or len(out) >= until
-            if reached and (idle is None or time.monotonic() - last_new >= idle):
-                if until is not None or idle is not None:
-                    break
+            quiet = idle is None or time.monotonic() - last_new >= idle
+            if reached and quiet and (until is not None or idle is not None):
+                break
     finally:
         await consumer.stop()
     return out

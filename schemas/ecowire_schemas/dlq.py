@@ -55,7 +55,7 @@ class DeadLetter(Contract):
     @classmethod
     def from_headers(cls, headers: dict[str, str]) -> DeadLetter:
         return cls(
-            stage=headers[H_DLQ_STAGE],  # type: ignore[arg-type]
+            stage=headers[H_DLQ_STAGE],
             reason=headers[H_DLQ_REASON],
             error_class=headers[H_DLQ_ERROR_CLASS],
             error_message=headers[H_DLQ_ERROR_MESSAGE],

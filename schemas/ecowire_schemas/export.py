@@ -40,11 +40,9 @@ def render(schema: dict[str, Any]) -> str:
 
 def write(directory: Path = SCHEMA_DIR) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, schema in current_schemas().items():
-        path = directory / name
+    written = [directory / name for name in current_schemas()]
+    for path, schema in zip(written, current_schemas().values(), strict=True):
         path.write_text(render(schema), encoding="utf-8")
-        written.append(path)
     return written
 
 
@@ -108,8 +106,10 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
                 problems.append(
                     f"{name}.{prop}: type changed {_type_sig(o_schema, old)} -> {_type_sig(n_props[prop], new)}"
                 )
-        for prop in sorted(n_req - o_req):
-            problems.append(f"{name}.{prop}: now required" if prop in o_props else f"{name}.{prop}: new required field")
+        problems.extend(
+            f"{name}.{prop}: now required" if prop in o_props else f"{name}.{prop}: new required field"
+            for prop in sorted(n_req - o_req)
+        )
     o_union = _type_sig(old, old) if ("oneOf" in old or "anyOf" in old) else None
     n_union = _type_sig(new, new) if ("oneOf" in new or "anyOf" in new) else None
     if o_union and n_union and not set(o_union[1]) <= set(n_union[1]):

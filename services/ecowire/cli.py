@@ -13,19 +13,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ecowire_schemas import IngestRequest, SourceMeta, TOPICS
+from ecowire_schemas import TOPICS, IngestRequest, SourceMeta
 
 from .core.settings import Settings, get_settings
-
-TEXT_SUFFIXES = {".txt": "text/plain", ".md": "text/plain", ".html": "text/html", ".htm": "text/html",
-                 ".shtml": "text/html", ".xhtml": "text/html"}
-
+from .files import expand, ingest_requests
 
 # ------------------------------------------------------------------ extract (in-process)
 
@@ -35,10 +33,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     out = sys.stdout
     all_items: list[dict[str, Any]] = []
     status = 0
-    for path in _expand(args.files):
+    for path in expand(args.files):
         try:
             results = extract_file(path, published_at=args.published_at, source=args.source)
-        except Exception as e:  # one bad file must not hide the others' facts; exit status says it
+        except Exception as e:  # noqa: BLE001 - one bad file must not hide the others' facts; exit status says it
             print(f"ecowire extract: {path}: {type(e).__name__}: {e}", file=sys.stderr)
             status = 1
             continue
@@ -59,29 +57,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ publish
-
-def _expand(items: Sequence[str]) -> Iterator[Path]:
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            yield from sorted(c for c in p.rglob("*") if c.is_file() and not c.name.startswith("."))
-        else:
-            yield p
-
-
-def ingest_requests(items: Sequence[str], meta: SourceMeta) -> Iterator[IngestRequest]:
-    for item in items:
-        if item.startswith(("http://", "https://")):
-            yield IngestRequest(url=item, metadata=meta)
-            continue
-        for path in _expand([item]):
-            data = path.read_bytes()
-            yield IngestRequest(
-                content_b64=base64.b64encode(data).decode("ascii"),
-                content_type=TEXT_SUFFIXES.get(path.suffix.lower()),
-                metadata=meta,
-            )
-
 
 async def publish_requests(settings: Settings, requests: Sequence[IngestRequest]) -> list[str]:
     from aiokafka import AIOKafkaProducer
@@ -168,10 +143,8 @@ def _record_json(r: Any) -> dict[str, Any]:
 
 def cmd_tail(args: argparse.Namespace) -> int:
     settings = get_settings()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a followed tail
         asyncio.run(tail(settings, _topic_name(settings, args.topic), args.follow, args.limit, sys.stdout))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -244,9 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _optional_subcommands(sub: Any) -> None:
     """Subcommands each stage package contributes (eval, sources, query)."""
+    from .aggregator.cli import add_subcommands as add_aggregator
     from .evaluation import add_subcommands as add_eval
     from .fetcher.cli import add_subcommands as add_fetcher
-    from .aggregator.cli import add_subcommands as add_aggregator
 
     for add in (add_eval, add_fetcher, add_aggregator):
         add(sub)

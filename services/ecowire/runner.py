@@ -95,7 +95,8 @@ async def publish_and_show(settings: Settings, seeds: Path | None, follow: bool,
 
     from ecowire_schemas import SourceMeta
 
-    from .cli import ingest_requests, publish_requests
+    from .cli import publish_requests
+    from .files import ingest_requests
 
     consumer = AIOKafkaConsumer(settings.topic("results"), bootstrap_servers=settings.bootstrap_servers,
                                 group_id=None, auto_offset_reset="latest", enable_auto_commit=False,

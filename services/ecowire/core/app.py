@@ -87,7 +87,7 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
         record = to_record(msg)
         try:
             await runner.process(record)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - counted, logged, and the input is redelivered
             # Producing failed: leave the input uncommitted, rewind to it, and try again later.
             metrics.PUBLISH_FAILURES.labels(stage.name).inc()
             log.error("produce_failed_will_retry", stage=stage.name, error=repr(e),
@@ -135,7 +135,7 @@ async def _watch_lag(subscriber: Any, stage_name: str, every_s: float = 5.0) -> 
                     continue
                 position = await consumer.position(TopicPartition(tp.topic, tp.partition))
                 metrics.CONSUMER_LAG.labels(stage_name, tp.topic, str(tp.partition)).set(max(0, high - position))
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - logged; the next round reads it again
             # A rebalance in progress makes position() fail: the next round reads it again.
             log.debug("lag_read_failed", error=repr(e))
 

@@ -53,7 +53,7 @@ class OutRecord:
         return h
 
 
-class Reject(Exception):  # noqa: N818 - it is an outcome, not only an error
+class Reject(Exception):
     """The input cannot be processed, now or ever: it goes to the dead-letter topic.
 
     `reason` is a short machine-readable word (it becomes a metric label, so keep the vocabulary
@@ -108,7 +108,7 @@ def decode(adapter: TypeAdapter[Any], record: InRecord, expected_version: int = 
 
 def dead_letter(stage: str, record: InRecord, reason: str, error: BaseException) -> DeadLetter:
     return DeadLetter(
-        stage=stage,  # type: ignore[arg-type]
+        stage=stage,
         reason=reason,
         error_class=type(error).__name__,
         error_message=_short(str(error) or repr(error)),

@@ -1,0 +1,11 @@
+# One image for the four services and the CLI.
+FROM python:3.11-slim AS base
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY schemas ./schemas
+COPY services ./services
+RUN pip install --no-compile . && useradd --system --uid 10001 ecowire
+USER ecowire
+# The service to run is the command: ecowire-fetcher | ecowire-normalizer | ecowire-extractor | ecowire-aggregator
+CMD ["ecowire", "--help"]

@@ -1,0 +1,53 @@
+# The two commands: `make run` (the pipeline over the seeds) and `make test` (every test).
+# Both set everything up on a fresh machine: the virtualenv, the Kafka jars, Prometheus.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install kafka-start kafka-stop lint typecheck schemas bench eval clean compose-check
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip==25.3
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	deploy/kafka/kafka.sh install
+	$(BIN)/ecowire run --seeds seeds
+
+kafka-start:
+	deploy/kafka/kafka.sh start
+
+kafka-stop:
+	deploy/kafka/kafka.sh stop
+
+test: $(STAMP)
+	deploy/prometheus/install.sh
+	deploy/kafka/kafka.sh start
+	$(BIN)/ruff check services schemas tests benchmarks deploy
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check services schemas tests benchmarks deploy
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+schemas: $(STAMP)
+	$(BIN)/python -m ecowire_schemas.export
+
+eval: $(STAMP)
+	$(BIN)/ecowire eval
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/normalizer_bench.py
+	$(BIN)/python benchmarks/extractor_bench.py
+	$(BIN)/python benchmarks/pipeline_bench.py
+
+clean:
+	rm -rf $(VENV) .kafka-data .ecowire-logs .pytest_cache .mypy_cache .ruff_cache
