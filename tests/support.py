@@ -47,20 +47,6 @@ def unique_settings(bootstrap: str, **overrides: Any) -> Settings:
     return Settings(**base)
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-        "ECOWIRE_TOPIC_PREFIX": settings.topic_prefix,
-        "ECOWIRE_GROUP_PREFIX": settings.group_prefix,
-        "ECOWIRE_PARTITIONS": str(settings.partitions),
-        "ECOWIRE_SESSION_TIMEOUT_MS": str(settings.session_timeout_ms),
-        "ECOWIRE_HEARTBEAT_INTERVAL_MS": str(settings.heartbeat_interval_ms),
-        "ECOWIRE_PUBLISH_RETRY_BACKOFF_S": str(settings.publish_retry_backoff_s),
-        "ECOWIRE_LOG_FORMAT": "json",
-    }
-    return env
-
-
 @dataclass
 class Service:
     """One ecowire service running as a separate process (`python -m ecowire.<stage>`)."""
@@ -74,7 +60,7 @@ class Service:
     starts: int = 0
 
     def start(self) -> Service:
-        env = {**os.environ, **settings_env(self.settings), "ECOWIRE_HTTP_PORT": str(self.port),
+        env = {**os.environ, **self.settings.to_env(), "ECOWIRE_HTTP_PORT": str(self.port),
                "ECOWIRE_HTTP_HOST": "127.0.0.1", **self.extra_env}
         self.starts += 1
         log = open(self.log_dir / f"{self.stage}-{self.port}-{self.starts}.log", "wb")  # noqa: SIM115

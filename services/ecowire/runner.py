@@ -52,9 +52,8 @@ def start_local_broker(settings: Settings) -> bool:
 def start_services(settings: Settings, log_dir: Path) -> dict[str, subprocess.Popen[bytes]]:
     log_dir.mkdir(parents=True, exist_ok=True)
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-           "ECOWIRE_TOPIC_PREFIX": settings.topic_prefix}
     for stage in STAGES:
+        env = {**os.environ, **settings.to_env(), "ECOWIRE_HTTP_PORT": str(settings.port_for(stage))}
         log = open(log_dir / f"{stage}.log", "ab")  # noqa: SIM115 - owned by the child for its life
         procs[stage] = subprocess.Popen([sys.executable, "-m", f"ecowire.{stage}"], env=env,
                                         stdout=log, stderr=subprocess.STDOUT)

@@ -16,7 +16,7 @@ LOCAL_BOOTSTRAP = "127.0.0.1:19092"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ECOWIRE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ECOWIRE_", extra="ignore", populate_by_name=True)
 
     bootstrap_servers: str = Field(
         default=LOCAL_BOOTSTRAP,
@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1, description="Default partition count when creating topics")
     replication_factor: int = Field(default=1, ge=1)
     group_prefix: str = "ecowire-"
-    http_host: str = "0.0.0.0"  # noqa: S104 - services serve /metrics to Prometheus in containers
+    http_host: str = "0.0.0.0"
     http_port: int | None = None  # None: the service's default port
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -46,6 +46,15 @@ class Settings(BaseSettings):
 
     def port_for(self, stage: str) -> int:
         return self.http_port or DEFAULT_PORTS[stage]
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the environment of a child service process."""
+        env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers}
+        for name, value in self.model_dump(exclude={"bootstrap_servers", "http_port"}).items():
+            env[f"ECOWIRE_{name.upper()}"] = str(value)
+        if self.http_port is not None:
+            env["ECOWIRE_HTTP_PORT"] = str(self.http_port)
+        return env
 
 
 @lru_cache(maxsize=1)
