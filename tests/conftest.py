@@ -14,7 +14,6 @@ import pytest
 
 from ecowire.core.settings import LOCAL_BOOTSTRAP, Settings
 from ecowire.core.topics_admin import ensure_topics
-
 from tests.support import ROOT, unique_settings
 
 
