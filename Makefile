@@ -26,7 +26,7 @@ kafka-stop:
 	deploy/kafka/kafka.sh stop
 
 test: $(STAMP)
-	deploy/prometheus/install.sh
+	[ ! -x deploy/prometheus/install.sh ] || deploy/prometheus/install.sh
 	deploy/kafka/kafka.sh start
 	$(BIN)/ruff check services schemas tests benchmarks deploy
 	$(BIN)/mypy
