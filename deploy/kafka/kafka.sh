@@ -98,7 +98,7 @@ wait_ready() {
 start() {
   install
   if running; then log "already running (pid $(cat "$(pidfile)")) on 127.0.0.1:$port"; return 0; fi
-  if answers; then log "port $port is taken by another process"; exit 1; fi
+  if answers; then log "something already answers on 127.0.0.1:$port (another data dir's broker?); using it"; return 0; fi
   write_config; format
   : > "$data/logs/server.log"
   jvm_args
