@@ -28,12 +28,12 @@ kafka-stop:
 test: $(STAMP)
 	[ ! -x deploy/prometheus/install.sh ] || deploy/prometheus/install.sh
 	deploy/kafka/kafka.sh start
-	$(BIN)/ruff check services schemas tests benchmarks deploy
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check services schemas tests benchmarks deploy
+	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
