@@ -76,7 +76,7 @@ class Service:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.stage} exited with {self.proc.returncode}; log: {self.log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1.0).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1.0).is_success:
                     return
             time.sleep(0.2)
         raise TimeoutError(f"{self.stage} not healthy within {timeout}s; log: {self.log_tail()}")

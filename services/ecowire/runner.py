@@ -64,7 +64,7 @@ def start_services(settings: Settings, log_dir: Path) -> dict[str, subprocess.Po
             if proc.poll() is not None:
                 raise SystemExit(f"ecowire run: {stage} exited ({proc.returncode}); see {log_dir}/{stage}.log")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=1.0).status_code == 200:
+                if httpx.get(url, timeout=1.0).is_success:  # FastStream's ping answers 204
                     break
             if time.monotonic() > deadline:
                 raise SystemExit(f"ecowire run: {stage} not healthy; see {log_dir}/{stage}.log")

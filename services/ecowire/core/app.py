@@ -68,6 +68,8 @@ def to_record(msg: KafkaMessage) -> InRecord:
 
 def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
+    # Series exist from the first scrape, so rate() sees the first burst of work.
+    metrics.init_stage(stage.name)
     broker = make_broker(settings, stage.name)
     runner = StageRunner(stage, BrokerProducer(broker), settings.topic("dlq"))
     subscriber = broker.subscriber(
@@ -122,13 +124,19 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
 
 
 async def _watch_lag(subscriber: Any, stage_name: str, every_s: float = 5.0) -> None:
-    """Publish consumer lag per assigned partition (high watermark minus position)."""
+    """Publish consumer lag per assigned partition (high watermark minus position); partitions
+    this process no longer holds after a rebalance stop being reported."""
+    reported: set[tuple[str, int]] = set()
     while True:
         await asyncio.sleep(every_s)
         consumer = getattr(subscriber, "consumer", None)
         if consumer is None:
             continue
         try:
+            assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+            for topic, partition in reported - assigned:
+                metrics.CONSUMER_LAG.remove(stage_name, topic, str(partition))
+            reported = assigned
             for tp in consumer.assignment():
                 high = consumer.highwater(tp)
                 if high is None:

@@ -8,6 +8,8 @@ types, outcomes, kinds and reasons come from fixed vocabularies, never from mess
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -86,18 +88,19 @@ FETCHES = Counter(
 )
 DUPLICATES = Counter(
     "ecowire_duplicates_total",
-    "Articles the aggregator marked as duplicates, by kind (duplicate, near_duplicate).",
+    "Articles the aggregator marked as duplicates of one already seen, by kind: exact (same content) "
+    "or near (near-duplicate).",
     ["kind"],
 )
 AGGREGATES = Counter(
     "ecowire_aggregates_updated_total",
-    "Aggregate update messages published, by kind (event, series, target, official).",
+    "Aggregate update messages published, by kind (event, series, target, person).",
     ["kind"],
 )
 AGGREGATE_ENTRIES = Gauge(
     "ecowire_aggregate_entries",
-    "Distinct aggregates the aggregator holds, by kind (event, series, target, official) and "
-    "partition: the events and targets registered so far.",
+    "Distinct aggregates the aggregator holds (results-topic keys <kind>:<id>), by kind (event, "
+    "series, target, person) and partition: the events and targets registered so far.",
     ["kind", "partition"],
 )
 STATE_KEYS = Gauge(
@@ -110,6 +113,36 @@ RESTORE_SECONDS = Histogram(
     "Time to restore a partition's state from its changelog.",
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60),
 )
+
+# Label values each stage knows up front. `init_stage` creates their series at zero when the
+# process starts: Prometheus cannot see the first increment of a series that appears already
+# incremented (rate() and increase() start from its first scrape), so a burst handled by a fresh
+# process would be invisible to every rate panel and alert.
+SHELL_REASONS = ("malformed_json", "invalid_schema", "unsupported_schema_version", "empty", "stage_error")
+FACT_TYPES = ("quantity", "target", "person", "organization", "location", "document", "event")
+KNOWN_LABELS: dict[str, dict[Counter, tuple[str, ...]]] = {
+    "fetcher": {FETCHES: ("fetched", "not_modified", "inline", "gave_up", "refused", "too_large", "http_error")},
+    "normalizer": {ARTICLES: ("single", "split", "rejected", "article", "flagged")},
+    "extractor": {FACTS: FACT_TYPES},
+    "aggregator": {DUPLICATES: ("exact", "near"), AGGREGATES: ("event", "series", "target", "person")},
+}
+
+
+def init_stage(stage: str, output_topics: Iterable[str] = (), reasons: Iterable[str] = SHELL_REASONS) -> None:
+    """Create a stage's series at zero; call once when the service starts (before consuming)."""
+    for outcome in ("ok", "dead_lettered"):
+        MESSAGES.labels(stage, outcome)
+    for reason in reasons:
+        DEAD_LETTERS.labels(stage, reason)
+    for topic in output_topics:
+        PRODUCED.labels(stage, topic)
+    PUBLISH_FAILURES.labels(stage)
+    PROCESSING_SECONDS.labels(stage)
+    STAGE_LATENCY_SECONDS.labels(stage)
+    for metric, values in KNOWN_LABELS.get(stage, {}).items():
+        for value in values:
+            metric.labels(value)
+
 
 # In the order the docs list them.
 CATALOGUE: tuple[MetricWrapperBase, ...] = (
