@@ -69,7 +69,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     # Changelogs: co-partitioned with the topic whose state they back.
     TopicSpec("aggregator-state", 1, None, "state key", "Aggregator state changelog", compacted=True,
               extra_config=BIG),
-    TopicSpec("fetcher-state", 1, None, "source:item", "Fetcher seen items and conditional-GET validators",
+    TopicSpec("fetcher-state", 1, None, "seen:<source>:<hash> | source:<source> | validators:<hash>", "Fetcher seen items and conditional-GET validators",
               partitions=1, compacted=True),
 )
 

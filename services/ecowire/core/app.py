@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -148,11 +148,18 @@ async def _watch_lag(subscriber: Any, stage_name: str, every_s: float = 5.0) -> 
             log.debug("lag_read_failed", error=repr(e))
 
 
-def serve(stage: Stage, settings: Settings | None = None) -> None:
-    """Run one stage service in the foreground until SIGINT/SIGTERM."""
+def serve(
+    stage: Stage,
+    settings: Settings | None = None,
+    build: Callable[[Settings], AsgiFastStream] | None = None,
+) -> None:
+    """Run one stage service in the foreground until SIGINT/SIGTERM.
+
+    `build` makes the app from the settings when a stage needs more than `build_app` (hooks of
+    its own, like the fetcher's source poller)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    app = build_app(stage, settings)
+    app = build(settings) if build is not None else build_app(stage, settings)
     log.info("service_starting", stage=stage.name, bootstrap=settings.bootstrap_servers,
              input=settings.topic(stage.input_base), port=settings.port_for(stage.name))
     asyncio.run(app.run(run_extra_options={"host": settings.http_host, "port": settings.port_for(stage.name)}))

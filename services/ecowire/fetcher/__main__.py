@@ -1,0 +1,5 @@
+"""python -m ecowire.fetcher"""
+
+from .app import main
+
+main()

@@ -1,0 +1,69 @@
+"""docker-compose.yml is valid Compose and agrees with the code (no Docker engine runs here)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from ecowire.core.settings import DEFAULT_PORTS
+from tests.support import ROOT
+
+STAGES = ("fetcher", "normalizer", "extractor", "aggregator")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+def test_compose_file_validates_against_the_compose_specification(compose: dict[str, Any]) -> None:
+    schema = json.loads((ROOT / "deploy" / "compose" / "compose-spec.json").read_text("utf-8"))
+    jsonschema.Draft201909Validator(schema).validate(compose)
+
+
+def test_each_service_runs_its_console_script_on_its_port(compose: dict[str, Any]) -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
+    for stage in STAGES:
+        svc = compose["services"][stage]
+        command = svc["command"][0]
+        assert command == f"ecowire-{stage}"
+        assert scripts[command] == f"ecowire.{stage}.app:main"
+        port = DEFAULT_PORTS[stage]
+        assert svc["environment"]["ECOWIRE_HTTP_PORT"] == str(port)
+        assert svc["ports"] == [f"{port}:{port}"]
+        assert svc["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+
+
+def test_prometheus_scrapes_every_service_where_compose_serves_it(compose: dict[str, Any]) -> None:
+    prom = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text("utf-8"))
+    targets = {t for job in prom["scrape_configs"] for sc in job.get("static_configs", []) for t in sc["targets"]}
+    for stage in STAGES:
+        assert f"{stage}:{DEFAULT_PORTS[stage]}" in targets
+
+
+def test_mounted_host_paths_exist(compose: dict[str, Any]) -> None:
+    for name, svc in compose["services"].items():
+        for vol in svc.get("volumes", []):
+            host = vol.split(":")[0]
+            if host.startswith("."):
+                assert (ROOT / host).exists(), f"{name} mounts missing {host}"
+
+
+def test_topics_are_created_by_a_one_shot_job_before_services_start(compose: dict[str, Any]) -> None:
+    assert compose["services"]["topics"]["command"] == ["ecowire", "topics", "create"]
+    kafka_env = compose["services"]["kafka"]["environment"]
+    assert kafka_env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    for stage in STAGES:
+        dep = compose["services"][stage]["depends_on"]["topics"]
+        assert dep["condition"] == "service_completed_successfully"
+
+
+def test_dockerfile_installs_the_package() -> None:
+    text = Path(ROOT / "Dockerfile").read_text("utf-8")
+    assert "pip install" in text and "COPY services" in text and "COPY schemas" in text
