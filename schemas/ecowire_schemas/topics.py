@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from .aggregator import ArticleBundle
 from .articles import Article
 from .dlq import DeadLetter
 from .facts import FactsRecord
@@ -67,9 +68,16 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("dlq", 1, DeadLetter, "original key", "Dead letters: original bytes + dlq-* headers",
               retention_ms=30 * DAY_MS, extra_config=BIG),
     # Changelogs: co-partitioned with the topic whose state they back.
-    TopicSpec("aggregator-state", 1, None, "state key", "Aggregator state changelog", compacted=True,
-              extra_config=BIG),
-    TopicSpec("fetcher-state", 1, None, "seen:<source>:<hash> | source:<source> | validators:<hash>", "Fetcher seen items and conditional-GET validators",
+    # The aggregator's repartition topic and its changelog: one partition on purpose, since
+    # duplicates and cross-article aggregates need every article in one place and one order.
+    TopicSpec("aggregator-bundles", 1, ArticleBundle, "article_id",
+              "Completed articles (extraction record + facts) re-keyed onto one partition for aggregation",
+              partitions=1, compacted=True, extra_config=BIG),
+    TopicSpec("aggregator-state", 1, None, "article:<article_id> | offset:<partition>",
+              "Aggregator state changelog, co-partitioned with aggregator-bundles",
+              partitions=1, compacted=True, extra_config=BIG),
+    TopicSpec("fetcher-state", 1, None, "seen:<source>:<hash> | source:<source> | validators:<hash>",
+              "Fetcher seen items and conditional-GET validators",
               partitions=1, compacted=True),
 )
 

@@ -54,9 +54,10 @@ async def ensure_topics(
                 log.info("topics_raced", topics=[t.name for t in missing])  # another process created them
         present = [t for t in wanted if t.name in existing]
         if present:
-            described = await admin.describe_topics([t.name for t in present])
-            for t, d in zip(present, described, strict=True):
-                have = len(d.get("partitions", []))
+            # describe_topics answers in its own order: match by name.
+            described = {d["topic"]: d for d in await admin.describe_topics([t.name for t in present])}
+            for t in present:
+                have = len(described.get(t.name, {}).get("partitions", []))
                 if have != t.num_partitions:
                     log.warning("topic_partition_mismatch", topic=t.name, declared=t.num_partitions, actual=have)
         created = [t.name for t in missing]

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from ecowire.aggregator.cli import parse_where
+from ecowire.aggregator.http import make_app
+from ecowire.aggregator.logic import AggregatorState
+from ecowire.aggregator.state import ArticleBundle
+from ecowire.aggregator.synthetic import corpus
+from ecowire.aggregator.view import ResultsView
+
+
+async def _metrics(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"metrics"})
+
+
+def _view() -> tuple[ResultsView, AggregatorState]:
+    state = AggregatorState()
+    updates: list[Any] = []
+    for i, a in enumerate(corpus(30, seed=4)):
+        u = state.apply(ArticleBundle(record=a.record, facts=a.facts, source_topic="f", source_partition=0,
+                                      source_offset=i), i, datetime(2026, 1, 1, tzinfo=UTC))
+        updates.extend(u.results)
+    view = ResultsView()
+    for r in updates:  # the results topic, in order, as the service's view reads it
+        view.apply(r.key, r.value.model_dump_json().encode() if r.value is not None else None)
+    return view, state
+
+
+def test_view_holds_the_latest_state_of_every_key() -> None:
+    view, state = _view()
+    assert view.results == state.all_results()
+    assert view.counts()["article"] == len(state.articles)
+    meetings = view.query("events", {"kind": "meeting"})
+    assert meetings and all(e.kind == "meeting" for e in meetings)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="unknown filter"):
+        view.query("events", {"colour": "red"})
+    key = next(iter(view.results))
+    view.apply(key, None)
+    assert key not in view.results
+
+
+async def test_http_endpoints() -> None:
+    view, state = _view()
+    healthy = {"ok": True}
+    app = make_app(view, lambda: (healthy["ok"], {"ready_partitions": [0]}), _metrics)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        events = (await http.get("/events", params={"kind": "meeting", "limit": "2"})).json()
+        assert 0 < len(events) <= 2 and events[0]["type"] == "event"
+        series = (await http.get("/series")).json()
+        assert len(series) == sum(1 for k in state.all_results() if k.startswith("series:"))
+        assert (await http.get("/targets", params={"nope": "x"})).status_code == 400
+        some = next(iter(state.articles))
+        art = await http.get(f"/articles/{some}")
+        assert art.status_code == 200 and art.json()["article_id"] == some
+        assert (await http.get("/articles/missing")).status_code == 404
+        assert (await http.get("/people")).status_code == 200
+        assert (await http.get("/health")).status_code == 200
+        healthy["ok"] = False
+        assert (await http.get("/health")).status_code == 503
+        assert (await http.get("/metrics")).text == "metrics"
+        assert (await http.get("/nothing")).status_code == 404
+
+
+def test_parse_where() -> None:
+    assert parse_where(["kind=meeting", "date = 2015-09-22"]) == {"kind": "meeting", "date": "2015-09-22"}
+    with pytest.raises(ValueError):
+        parse_where(["kind"])
