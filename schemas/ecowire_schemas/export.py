@@ -15,6 +15,8 @@ from typing import Any
 from .topics import TOPICS
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "json"
+# Frozen copies of the schemas as released: a later model may only change compatibly.
+RELEASED_DIR = Path(__file__).resolve().parent.parent / "released"
 
 
 def schema_file(base: str, version: int) -> str:
@@ -117,8 +119,25 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return problems
 
 
+def released() -> dict[str, dict[str, dict[str, Any]]]:
+    """{release: {file name: schema}} for every frozen release under schemas/released/."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for d in sorted(p for p in RELEASED_DIR.glob("*") if p.is_dir()):
+        out[d.name] = {f.name: json.loads(f.read_text("utf-8")) for f in sorted(d.glob("*.schema.json"))}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--release":
+        # Freeze the current schemas as a release (once per release; never rewrite one).
+        target = RELEASED_DIR / argv[1]
+        if target.exists():
+            print(f"release {argv[1]} exists already", file=sys.stderr)
+            return 1
+        for p in write(target):
+            print(p)
+        return 0
     if argv and argv[0] == "--check":
         stale = [n for n, s in current_schemas().items()
                  if not (SCHEMA_DIR / n).exists() or (SCHEMA_DIR / n).read_text("utf-8") != render(s)]

@@ -37,7 +37,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
         try:
             results = extract_file(path, published_at=args.published_at, source=args.source)
         except Exception as e:  # noqa: BLE001 - one bad file must not hide the others' facts; exit status says it
-            print(f"ecowire extract: {path}: {type(e).__name__}: {e}", file=sys.stderr)
+            why = getattr(e, "reason", type(e).__name__)  # a Reject names its reason
+            print(f"ecowire extract: {path}: {why}: {e}", file=sys.stderr)
             status = 1
             continue
         for article, facts in results:

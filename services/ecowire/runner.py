@@ -118,6 +118,8 @@ async def publish_and_show(settings: Settings, seeds: Path | None, follow: bool,
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for r in records:
+                    if r.value is None:  # tombstone of an aggregate
+                        continue
                     v = json.loads(r.value)
                     if v.get("type") != "article" or v["article_id"] in seen:
                         continue

@@ -1,0 +1,368 @@
+"""Chinese date and period expressions, resolved against the publication date.
+
+`find_dates` scans once with one compiled alternation (ordered so that longer forms win) and
+returns `DateSpan`s whose `value` is ISO:
+- a point: 'YYYY-MM-DD' (kind "date"), 'YYYY-MM' ("month"), 'YYYY' ("year");
+- an interval 'A/B' ("range": 今年1月—11月 → '2024-01/2024-11', 上半年, 2023—2030年);
+- a plan period ("plan": 十四五 → '2021/2025');
+- an open interval '..A' ("until": 截至11月底 → '..2024-11', 截至目前 → '..2024-11-22').
+
+Dates without a year take the year that puts them nearest the publication date, preferring the
+past (news mostly reports what happened): a future date wins only at less than half the distance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from .numbers import fold, parse_number
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    start: int
+    end: int
+    value: str
+    kind: str  # date | month | year | range | plan | until
+
+    @property
+    def is_point(self) -> bool:
+        return self.kind in ("date", "month", "year")
+
+    @property
+    def last_year(self) -> int:
+        """The year the expression ends in (deadline of 到2025年 / 十四五 → 2025)."""
+        tail = self.value.rsplit("/", 1)[-1].lstrip(".")
+        return int(tail[:4])
+
+
+PLAN_PERIODS: dict[str, tuple[int, int]] = {
+    "十一五": (2006, 2010), "十二五": (2011, 2015), "十三五": (2016, 2020),
+    "十四五": (2021, 2025), "十五五": (2026, 2030), "十六五": (2031, 2035),
+}  # fmt: skip
+
+_S = r"[ \u00a0]?"  # one optional space (2020 年 12 月)
+_AY = r"(?:1[0-9]|20|21)[0-9]{2}"
+_CY = r"(?:[零〇○一二三四五六七八九]{3,4}|[一二两]千[零〇○一二三四五六七八九十百]{0,4})"
+_M = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]|正)"
+_D = r"(?:3[01]|[12][0-9]|0?[1-9]|三十一?|[二]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+_RELY = r"(?:今年|去年|明年|前年|后年|上年|本年|同年)"
+_DASH = r"[-—–~～至到]"
+_SUBYEAR = r"(?:上半年|下半年|全年|年初|年底|年末|年中|第?[一二三四1-4]季度|前[二两三]季度|[一二三四1-4]季度)"
+
+# (kind-of-pattern, regex). Order matters: at one position the first alternative that matches wins.
+_PATTERNS: list[tuple[str, str]] = [
+    ("until_now", r"(?:截至|截止|截止到|截止至)(?:目前|当前|现在|今天|今日|发稿时)"),
+    ("year_range", rf"(?P<y1>{_AY}){_S}年?{_S}{_DASH}{_S}(?P<y2>{_AY}){_S}年"),
+    ("day_range", rf"(?:(?P<y>{_AY}){_S}年{_S}|(?P<ry>{_RELY}))?(?P<m>{_M}){_S}月{_S}(?P<d1>{_D}){_S}日?"
+                  rf"{_S}{_DASH}{_S}(?:(?P<m2>{_M}){_S}月{_S})?(?P<d2>{_D}){_S}[日号]"),
+    ("month_range", rf"(?:(?P<y>{_AY}){_S}年{_S}|(?P<ry>{_RELY}))?(?P<m1>{_M}){_S}月?份?{_S}{_DASH}{_S}"
+                    rf"(?:(?P<y2>{_AY}){_S}年{_S})?(?P<m2>{_M}){_S}月份?"),
+    ("ymd_cn", rf"(?:(?P<y>{_AY}|{_CY}){_S}年{_S}|(?P<ry>{_RELY}))(?P<m>{_M}){_S}月{_S}(?P<d>{_D}){_S}[日号]?"),
+    ("ymd_num", rf"(?P<y>{_AY})(?P<sep>[-./])(?P<m>1[0-2]|0?[1-9])(?P=sep)(?P<d>3[01]|[12][0-9]|0?[1-9])"
+                r"(?![0-9])"),
+    ("ymd_space", rf"(?P<y>{_AY}) (?P<m>1[0-2]|0[1-9]) (?P<d>3[01]|[12][0-9]|0[1-9])(?![0-9])"),
+    ("dmy_num", r"(?P<d>3[01]|[12][0-9]|0?[1-9])(?P<sep>[-./])(?P<m>1[0-2]|0?[1-9])(?P=sep)"
+                rf"(?P<y>{_AY}|[0-9]{{2}})(?![0-9])"),
+    ("yy_md", r"(?P<y>[0-9]{2})-(?P<m>1[0-2]|0?[1-9])-(?P<d>3[01]|[12][0-9]|0?[1-9])(?![0-9])"),
+    ("ym_sub", rf"(?:(?P<y>{_AY}){_S}年|(?P<ry>{_RELY}))(?P<m>{_M}){_S}月份?(?P<part>底|末|初|上旬|中旬|下旬)?"),
+    # 2024年上半年 / 2023年年底 / 2023年底 (one 年 shared by the year and 年底)
+    ("y_sub", rf"(?:(?P<y>{_AY}){_S}年?(?:度)?|(?P<ry>{_RELY}))(?P<sub>{_SUBYEAR})"),
+    ("md", rf"(?P<m>{_M}){_S}月{_S}(?P<d>{_D}){_S}[日号]"),
+    ("md_cn", r"(?P<m>十[一二]?|[一二三四五六七八九正])月(?P<d>三十一?|二?十[一二三四五六七八九]?|[一二三四五六七八九])"
+              r"(?![日号天年月个万亿千百点多余])"),
+    ("rel_month_day", rf"(?P<ry>{_RELY})?(?P<rm>本月|上月|下月|这个月|上个月|下个月)"
+                      r"(?P<d>[0-9]{1,2}|[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])[日号]"),
+    ("m_only", rf"(?P<m>{_M}){_S}月份?(?P<part>底|末|初|上旬|中旬|下旬)?"),
+    ("sub_only", r"(?P<sub>上半年|下半年|前三季度|第[一二三四]季度)"),
+    ("year", rf"(?P<y>{_AY}|[零〇○一二三四五六七八九]{{4}}){_S}年(?:度)?"),
+    ("rel_year", rf"(?P<ry>{_RELY})"),
+    ("plan", r"十[一二三四五六]五"),
+    ("rel_day", r"大前天|大后天|大後天|前天|昨天|昨日|今天|今日|明天|明日|后天|後天"),
+    ("weekday", r"(?P<wp>上上个|上个|下个|这个|上|下|这|本)?(?:星期|礼拜|禮拜|周|週)(?P<wd>[一二三四五六日天])"),
+    ("bare_day", r"(?<![0-9月年号/.-])(?P<d>3[01]|[12][0-9]|[1-9])日"),
+]  # fmt: skip
+
+
+def _namespaced(name: str, pat: str) -> str:
+    """Group names must be unique in the master regex: prefix them with the pattern's name."""
+    return pat.replace("(?P<", f"(?P<{name}__").replace("(?P=", f"(?P={name}__")
+
+
+# Every pattern starts with one of these characters: checking it first rejects most positions
+# without trying all the alternatives.
+_FIRST = "0-9〇○零一二两三四五六七八九十正今去明前后後上下本这同截星周週礼禮昨大"
+_MASTER = re.compile(
+    f"(?=[{_FIRST}])(?:" + "|".join(f"(?P<_{name}>{_namespaced(name, pat)})" for name, pat in _PATTERNS) + ")"
+)
+# Per pattern, its (namespaced, short) group names: reading only those is much cheaper than groupdict().
+_GROUPS: dict[str, list[tuple[str, str]]] = {
+    name: [(g, g.split("__", 1)[1]) for g in _MASTER.groupindex if g.startswith(f"{name}__")] for name, _ in _PATTERNS
+}
+_UNTIL_BEFORE = re.compile(r"(?:截至|截止到|截止至|截止|到)$")
+_RELDAY = {"大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "今天": 0, "今日": 0, "明天": 1, "明日": 1,
+           "后天": 2, "後天": 2, "大后天": 3, "大後天": 3}  # fmt: skip
+_RELYEAR = {"今年": 0, "本年": 0, "同年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1, "后年": 2}
+_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+
+
+def parse_published(published_at: str | None) -> date | None:
+    """The publication date from an ISO string ('2024-11-22', '2024-11-22T08:00:00+08:00')."""
+    if not published_at:
+        return None
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})", published_at)
+    if m is None:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def _num(s: str | None) -> int | None:
+    if s is None:
+        return None
+    if s == "正":
+        return 1
+    v = parse_number(s)
+    return None if v is None else int(v)
+
+
+def _valid(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+_FUTURE_HORIZON = 60  # days: a year-less date further ahead than this is read as a past one
+
+
+def _cost(d: date, ref: date) -> int:
+    if d <= ref:
+        return (ref - d).days
+    ahead = (d - ref).days
+    return 2 * ahead if ahead <= _FUTURE_HORIZON else 10**6 + ahead
+
+
+def _nearest_md(m: int, d: int, ref: date) -> date | None:
+    """The year for a month-day nearest `ref`, past preferred; Feb 29 looks back to a leap year."""
+    cands = [c for y in range(ref.year - 8, ref.year + 2) if (c := _valid(y, m, d)) is not None]
+    return min(cands, key=lambda c: _cost(c, ref)) if cands else None
+
+
+def _nearest_month(m: int, ref: date) -> int:
+    cands = [date(y, m, 1) for y in (ref.year - 1, ref.year, ref.year + 1)]
+    return min(cands, key=lambda c: _cost(c, ref)).year
+
+
+def _nearest_day(d: int, ref: date) -> date | None:
+    cands: list[date] = []
+    for delta in (-1, 0, 1):
+        y, m = ref.year, ref.month + delta
+        if m == 0:
+            y, m = y - 1, 12
+        elif m == 13:
+            y, m = y + 1, 1
+        c = _valid(y, m, d)
+        if c is not None:
+            cands.append(c)
+    return min(cands, key=lambda c: _cost(c, ref)) if cands else None
+
+
+def _year(g: dict[str, str | None], ref: date | None) -> int | None:
+    if g.get("y"):
+        y = g["y"]
+        assert y is not None
+        if y.isdigit() and len(y) == 2:  # 05/05/89, 3-7-27: two-digit years pivot at 50
+            n = int(y)
+            return 2000 + n if n < 50 else 1900 + n
+        return _num(y)
+    if g.get("ry"):
+        if ref is None:
+            return None
+        return ref.year + _RELYEAR[g["ry"] or "今年"]
+    return None
+
+
+def _sub_year(sub: str, y: int) -> tuple[str, str]:
+    """The kind and value of a part of a year (上半年, 三季度, 年底)."""
+    if sub == "上半年":
+        return "range", f"{y}-01/{y}-06"
+    if sub == "下半年":
+        return "range", f"{y}-07/{y}-12"
+    if sub == "全年":
+        return "year", f"{y}"
+    if sub in ("年初",):
+        return "month", f"{y}-01"
+    if sub in ("年底", "年末"):
+        return "month", f"{y}-12"
+    if sub == "年中":
+        return "month", f"{y}-06"
+    q = _num(sub.strip("第前季度")) or 1
+    if sub.startswith("前"):
+        return "range", f"{y}-01/{y}-{3 * q:02d}"
+    return "range", f"{y}-{3 * q - 2:02d}/{y}-{3 * q:02d}"
+
+
+def _resolve(kind: str, g: dict[str, str | None], surface: str, ref: date | None) -> tuple[str, str] | None:
+    """(kind, value) of one match, or None when it cannot be resolved or is not a valid date."""
+    y: int | None
+    m: int | None
+    day: int | None
+    got: date | None
+    if kind == "until_now":
+        return ("until", f"..{ref.isoformat()}") if ref else None
+    if kind == "plan":
+        a, b = PLAN_PERIODS[surface]
+        return "plan", f"{a}/{b}"
+    if kind == "year_range":
+        y1, y2 = _num(g["y1"]), _num(g["y2"])
+        if y1 is None or y2 is None or y2 <= y1:
+            return None
+        return "range", f"{y1}/{y2}"
+    if kind == "rel_day":
+        return ("date", (ref + timedelta(days=_RELDAY[surface])).isoformat()) if ref else None
+    if kind == "weekday":
+        if ref is None:
+            return None
+        wd, wp = _WEEKDAY[g["wd"] or "一"], g.get("wp") or ""
+        monday = ref - timedelta(days=ref.weekday())
+        if wp in ("这", "这个", "本"):
+            when = monday + timedelta(days=wd)
+        elif wp in ("上", "上个"):
+            when = monday - timedelta(days=7) + timedelta(days=wd)
+        elif wp == "上上个":
+            when = monday - timedelta(days=14) + timedelta(days=wd)
+        elif wp in ("下", "下个"):
+            when = monday + timedelta(days=7 + wd)
+        else:  # a bare weekday: its most recent occurrence
+            when = ref - timedelta(days=(ref.weekday() - wd) % 7)
+        return "date", when.isoformat()
+    if kind == "bare_day":
+        day = _num(g["d"])
+        if ref is None or day is None:
+            return None
+        got = _nearest_day(day, ref)
+        return ("date", got.isoformat()) if got else None
+    if kind == "rel_month_day":
+        day = _num(g["d"])
+        if ref is None or day is None:
+            return None
+        shift = {"本月": 0, "这个月": 0, "上月": -1, "上个月": -1, "下月": 1, "下个月": 1}[g["rm"] or "本月"]
+        y, m = (_year(g, ref) or ref.year), ref.month + shift
+        y, m = (y - 1, 12) if m == 0 else ((y + 1, 1) if m == 13 else (y, m))
+        got = _valid(y, m, day)
+        return ("date", got.isoformat()) if got else None
+    if kind in ("y_sub", "sub_only"):
+        y = _year(g, ref) if kind == "y_sub" else (ref.year if ref else None)
+        sub = g["sub"]
+        if y is None or sub is None:
+            return None
+        return _sub_year(sub, y)
+    if kind in ("year", "rel_year"):
+        y = _year(g, ref)
+        return ("year", f"{y:04d}") if y is not None else None
+    m = _num(g.get("m") or g.get("m1"))
+    if m is None or not 1 <= m <= 12:
+        return None
+    if kind == "dmy_num" and len(g["y"] or "") == 2 and g["sep"] == "-" and len(g["d"] or "") == 2:
+        g = {**g, "y": g["d"], "d": g["y"]}  # 12-11-10 is year-month-day (two-digit first part)
+        m = _num(g["m"]) or m
+    if kind in ("ymd_cn", "ymd_num", "ymd_space", "dmy_num", "yy_md", "md", "md_cn"):
+        day = _num(g["d"])
+        if day is None:
+            return None
+        y = _year(g, ref)
+        if y is None:
+            if ref is None:
+                return None
+            got = _nearest_md(m, day, ref)
+        else:
+            got = _valid(y, m, day)
+        return ("date", f"{got.year:04d}-{got.month:02d}-{got.day:02d}") if got else None
+    if kind in ("ym_sub", "m_only"):
+        y = _year(g, ref)
+        if y is None:
+            if ref is None:
+                return None
+            y = _nearest_month(m, ref)
+        return "month", f"{y:04d}-{m:02d}"
+    if kind == "month_range":
+        m2 = _num(g["m2"])
+        y = _year(g, ref)
+        if y is None:
+            if ref is None or m2 is None or not 1 <= m2 <= 12:
+                return None
+            y = _nearest_month(m2, ref)  # 1-11月 in December: this year's January to November
+        y2 = _num(g["y2"]) if g.get("y2") else y
+        if m2 is None or not 1 <= m2 <= 12 or y2 is None or (y2, m2) <= (y, m):
+            return None
+        return "range", f"{y:04d}-{m:02d}/{y2:04d}-{m2:02d}"
+    if kind == "day_range":
+        d1, d2 = _num(g["d1"]), _num(g["d2"])
+        m2 = _num(g["m2"]) if g.get("m2") else m
+        if d1 is None or d2 is None or m2 is None:
+            return None
+        y = _year(g, ref)
+        if y is None:
+            if ref is None:
+                return None
+            first = _nearest_md(m, d1, ref)
+            if first is None:
+                return None
+            y = first.year
+        lo, hi = _valid(y, m, d1), _valid(y, m2, d2)
+        if lo is None or hi is None or hi <= lo:
+            return None
+        return "range", f"{lo.isoformat()}/{hi.isoformat()}"
+    return None
+
+
+def find_dates(text: str, published_at: str | None) -> list[DateSpan]:
+    """Every date / period expression in `text`, non-overlapping, left to right."""
+    return list(_find_dates(text, published_at))
+
+
+@lru_cache(maxsize=8)
+def _find_dates(text: str, published_at: str | None) -> tuple[DateSpan, ...]:
+    # The orchestrator, quantities and targets all ask for the same article's dates: scan once.
+    ref = parse_published(published_at)
+    folded = fold(text)
+    out: list[DateSpan] = []
+    for mt in _MASTER.finditer(folded):
+        kind = (mt.lastgroup or "")[1:]
+        groups = {short: mt.group(full) for full, short in _GROUPS[kind]}
+        start, end = mt.span()
+        got = _resolve(kind, groups, mt.group(), ref)
+        if got is None:
+            continue
+        k, value = got
+        # 截至11月底 / 截至2023年: an open interval ending at the date.
+        if k in ("date", "month", "year"):
+            before = _UNTIL_BEFORE.search(folded, max(0, start - 4), start)
+            if before is not None and before.group() != "到":
+                start, k, value = before.start(), "until", f"..{value}"
+        out.append(DateSpan(start, end, value, k))
+    return tuple(out)
+
+
+def resolve_date(expr: str, published_at: str | None) -> str | None:
+    """The ISO point date ('YYYY-MM-DD' / 'YYYY-MM' / 'YYYY') an expression names, or None.
+    Intervals (上半年, 1—11月, 十四五, 截至…) are not points: use `resolve_period`."""
+    span = _main_span(expr, published_at)
+    return span.value if span is not None and span.is_point else None
+
+
+def resolve_period(expr: str, published_at: str | None) -> str | None:
+    """Like `resolve_date`, but intervals too ('2024-01/2024-11', '..2016-03-29', '2021/2025')."""
+    span = _main_span(expr, published_at)
+    return span.value if span is not None else None
+
+
+def _main_span(expr: str, published_at: str | None) -> DateSpan | None:
+    spans = find_dates(expr, published_at)
+    return max(spans, key=lambda s: s.end - s.start) if spans else None
