@@ -14,6 +14,9 @@ from pydantic import Field
 
 from .common import Contract
 
+# The canonical units of FACTS.md; compounds are written X/Y of these (CNY/t, t/a).
+CANONICAL_UNITS = ("CNY", "USD", "EUR", "GBP", "HKD", "MOP", "t", "kg", "tCO2e", "tce", "kWh", "kW",
+                   "m2", "km2", "ha", "mu", "ug/m3", "mg/m3", "%", "pp", "CNY/t", "count")
 QUALIFIERS = ("exact", "approx", "at_least", "more_than", "at_most", "less_than", "range")
 Qualifier = Literal["exact", "approx", "at_least", "more_than", "at_most", "less_than", "range"]
 TargetQualifier = Literal[

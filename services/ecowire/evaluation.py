@@ -57,6 +57,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from ecowire_schemas import FACT_TYPES
+from ecowire_schemas.facts import CANONICAL_UNITS
 
 # Quality the extractor must reach on the gold (issue #4).
 QUALITY_TARGETS: dict[str, float] = {
@@ -83,9 +84,6 @@ _DOTS = re.compile(r"[·•・‧∙]")
 _ADMIN_SUFFIX = re.compile(
     r"(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|街道|新区|省|市|区|县)$")
 
-# The canonical units of FACTS.md (X/Y compounds are written as such and compared as strings).
-CANONICAL_UNITS = ("CNY", "USD", "EUR", "GBP", "HKD", "MOP", "t", "kg", "tCO2e", "tce", "kWh", "kW",
-                   "m2", "km2", "ha", "mu", "ug/m3", "mg/m3", "%", "pp", "CNY/t", "count")
 _UNIT_SPELLINGS = {u.lower(): u for u in CANONICAL_UNITS} | {
     "μg/m3": "ug/m3", "µg/m3": "ug/m3", "ug/m³": "ug/m3", "mg/m³": "mg/m3", "m²": "m2", "km²": "km2",
     "rmb": "CNY", "元": "CNY",

@@ -311,3 +311,12 @@ def test_date_inside_a_closed_aside_is_not_the_period() -> None:
     text = "截至当前,累计开展精准响应88次(2024年年内55次),累计调节电量约418万千瓦时。"
     periods = [q.period for q in find_quantities(text, "2024-11-22")]
     assert periods == ["..2024-11-22", "2024", "..2024-11-22"]
+
+
+def test_every_unit_the_table_can_emit_is_canonical_or_a_compound_of_canonical_units() -> None:
+    from ecowire.extractor.units import COUNT, UNITS
+    from ecowire_schemas.facts import CANONICAL_UNITS
+
+    for surface, unit in [*UNITS.items(), ("个", COUNT)]:
+        head = unit.canonical if unit.canonical in CANONICAL_UNITS else unit.canonical.split("/", 1)[0]
+        assert head in CANONICAL_UNITS, f"{surface} -> {unit.canonical}"
