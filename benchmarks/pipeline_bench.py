@@ -83,6 +83,14 @@ def main() -> int:
         asyncio.run(ensure_topics(settings))
         procs = start_services(settings, Path(tmp) / "logs")
         try:
+            # Unloaded: one seed at a time, each waited for (how long a document takes alone).
+            single: list[tuple[str, float]] = []
+            for p in seeds:
+                ids = {a.article_id for a in normalize(raw_for_file(p))}
+                t_one = time.monotonic()
+                asyncio.run(publish_requests(settings, [request_for_file(p)]))
+                asyncio.run(collect(settings, ids, timeout_s=120))
+                single.append((p.name, time.monotonic() - t_one))
             t0 = time.monotonic()
             asyncio.run(publish_requests(settings, [request_for_file(p) for p in paths]))
             got = asyncio.run(collect(settings, want, timeout_s=600))
@@ -100,6 +108,7 @@ def main() -> int:
            f"{len(want) / wall:.2f} | {chars / wall:,.0f} |")
     lat_row = " | ".join(f"{x:.2f}" for x in (pct(lat, 50), pct(lat, 90), pct(lat, 95), pct(lat, 99), max(lat),
                                               statistics.mean(lat)))
+    single_rows = "\n".join(f"| {name} | {secs:.2f} |" for name, secs in single)
     report = f"""# Pipeline benchmark (end to end, four services, real local broker)
 
 Run: `python benchmarks/pipeline_bench.py --rounds {args.rounds}` on {platform.machine()}, {platform.python_version()},
@@ -109,7 +118,13 @@ Run: `python benchmarks/pipeline_bench.py --rounds {args.rounds}` on {platform.m
 |---:|---:|---:|---:|---:|---:|---:|
 {row}
 
-Ingest → result latency per article (all published at once, so it includes queueing):
+One seed at a time on an idle pipeline, publish → all its article results read back (s):
+
+| seed | s |
+|---|---:|
+{single_rows}
+
+All documents published at once: ingest → result latency per article (includes queueing):
 
 | p50 (s) | p90 (s) | p95 (s) | p99 (s) | max (s) | mean (s) |
 |---:|---:|---:|---:|---:|---:|

@@ -120,6 +120,8 @@ def _split_flat_posts(lines: list[Line]) -> list[Item] | None:
             k += 2
         elif not starts and is_title_like(ln.text):
             k += 1
+        elif len(starts) >= 2 and sum(len(lines[i].text) for i in texts[k:]) < MIN_FLAT_POST:
+            break  # a short tail after the last post (a note, a credit) stays with that post
         else:
             return None
     if len(starts) < 2:

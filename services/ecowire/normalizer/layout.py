@@ -118,7 +118,8 @@ def _is_gap_caption(lines: list[Line], i: int) -> bool:
     if i and _broken(lines[i - 1].text, t):
         return False  # the rest of a sentence the layout broke, not a caption
     nxt = lines[i + 1] if i + 1 < len(lines) else None
-    return nxt is None or nxt.gap >= 1
+    # A caption sits where the photo was, between paragraphs; a short last line closes the article.
+    return nxt is not None and nxt.gap >= 1
 
 
 def inline_clean(m: Mapped) -> tuple[Mapped, bool]:

@@ -187,3 +187,15 @@ def test_ids_and_fingerprints_are_deterministic() -> None:
     other = normalize(make_raw(raw.text, doc_id="elsewhere"))
     assert [a.content_hash for a in other] == [a.content_hash for a in arts]
     assert {a.article_id for a in other}.isdisjoint(ids)
+
+
+def test_a_short_tail_after_the_last_blog_post_does_not_undo_the_split() -> None:
+    raw = make_raw(seed_text("003") + "\n\n本文转载自GEI。\n", doc_id="tail")
+    articles = normalize(raw)
+    assert len(articles) == 2
+    assert articles[1].text.endswith("本文转载自GEI。")
+
+
+def test_a_short_closing_sentence_after_a_wide_gap_is_kept() -> None:
+    articles = normalize(make_raw(seed_text("000") + "\n\n上海代表团表示将继续推进合作。\n", doc_id="close"))
+    assert articles[0].text.endswith("上海代表团表示将继续推进合作。")
