@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,16 +13,8 @@ import pytest
 
 from ecowire.core.settings import LOCAL_BOOTSTRAP, Settings
 from ecowire.core.topics_admin import ensure_topics
+from ecowire.runner import broker_answers
 from tests.support import ROOT, unique_settings
-
-
-def _answers(hostport: str) -> bool:
-    host, port = hostport.rsplit(":", 1)
-    try:
-        with socket.create_connection((host, int(port)), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 def _docker_engine() -> bool:
@@ -38,7 +29,7 @@ def kafka_bootstrap() -> Iterator[str]:
     if env:
         yield env
         return
-    if _answers(LOCAL_BOOTSTRAP):
+    if broker_answers(LOCAL_BOOTSTRAP):
         yield LOCAL_BOOTSTRAP
         return
     script = ROOT / "deploy" / "kafka" / "kafka.sh"

@@ -27,7 +27,8 @@ def say(msg: str) -> None:
     print(f"ecowire run: {msg}", file=sys.stderr, flush=True)
 
 
-def _answers(hostport: str) -> bool:
+def broker_answers(hostport: str) -> bool:
+    """Whether something accepts TCP connections at the first host:port of a bootstrap list."""
     host, port = hostport.split(",")[0].rsplit(":", 1)
     try:
         with socket.create_connection((host, int(port)), timeout=1.0):
@@ -39,7 +40,7 @@ def _answers(hostport: str) -> bool:
 def start_local_broker(settings: Settings) -> bool:
     """Start deploy/kafka when the bootstrap is the local default and nothing answers there.
     Returns True when this call started it (so it is ours to stop)."""
-    if _answers(settings.bootstrap_servers):
+    if broker_answers(settings.bootstrap_servers):
         say(f"using the broker at {settings.bootstrap_servers}")
         return False
     if settings.bootstrap_servers != LOCAL_BOOTSTRAP:
