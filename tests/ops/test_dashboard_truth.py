@@ -59,7 +59,10 @@ def _by_key_latest(records: list[Any]) -> dict[str, dict[str, Any]]:
     """A compacted topic's content: the latest value per key."""
     out: dict[str, dict[str, Any]] = {}
     for r in records:
-        out[r.key.decode()] = json.loads(r.value)
+        if r.value is None:  # a tombstone: the aggregate is gone
+            out.pop(r.key.decode(), None)
+        else:
+            out[r.key.decode()] = json.loads(r.value)
     return out
 
 
