@@ -491,8 +491,9 @@ class AggregatorService:
             metrics.END_TO_END_SECONDS.observe(max(0.0, (now - new.ingested_at).total_seconds()))
             metrics.STAGE_LATENCY_SECONDS.labels(STAGE).observe(max(0.0, (now - new.ingested_at).total_seconds()))
             metrics.LAST_RESULT_TIMESTAMP.set(now.timestamp())
-            if new.status != "original":
-                metrics.DUPLICATES.labels("exact" if new.status == "duplicate" else "near").inc()
+            found = state.duplicate_found(new.article_id) if state is not None else None
+            if found is not None:
+                metrics.DUPLICATES.labels(found).inc()
 
     # ------------------------------------------------------------------ results view + lag
 

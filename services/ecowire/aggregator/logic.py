@@ -92,6 +92,17 @@ class AggregatorState:
     def original_of(self, article_id: str) -> str:
         return min(self.dedup.cluster(article_id), key=lambda m: rank(self.articles[m]))
 
+    def duplicate_found(self, article_id: str) -> str | None:
+        """"exact" or "near" when the article joined a cluster of copies, None when it is alone.
+
+        Which member is labelled the original can change as copies arrive (the earliest published
+        wins), so a duplicate is counted when a copy arrives, whichever member it makes the copy."""
+        others = [m for m in self.dedup.cluster(article_id) if m != article_id]
+        if not others:
+            return None
+        h = self.articles[article_id].record.content_hash
+        return "exact" if any(self.articles[m].record.content_hash == h for m in others) else "near"
+
     def article_result(self, article_id: str) -> ArticleResult:
         a = self.articles[article_id]
         r = a.record

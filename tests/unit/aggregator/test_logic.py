@@ -214,3 +214,21 @@ def test_target_value_change_is_within_one_unit() -> None:
     both = run([art(400000, "m2", BODIES["甲"]), art(15, "%", BODIES["乙"])]).all_results()
     entry = next(v for v in both.values() if isinstance(v, TargetEntry))
     assert len(entry.statements) == 2 and not entry.value_changed
+
+
+def test_a_copy_is_found_whichever_member_ends_up_the_original() -> None:
+    body = "上海市生态环境局发布年度报告，全市空气质量持续改善。" * 8
+    later = make_article(body, [], title="年度报告", published_at="2024-12-20", source="A")
+    earlier = make_article(body, [], title="年度报告", published_at="2024-12-10", source="B")
+    state = AggregatorState()
+    state.apply(bundle(later, 0), 0, NOW)
+    assert state.duplicate_found(later.record.article_id) is None
+    update = state.apply(bundle(earlier, 1), 1, NOW)
+    # The copy that arrived second is the original (published first) ...
+    assert update.new_article is not None and update.new_article.status == "original"
+    assert state.article_result(later.record.article_id).status == "duplicate"
+    # ... and the duplicate it revealed is still found, and found exact.
+    assert state.duplicate_found(earlier.record.article_id) == "exact"
+    near = truncated_copy(earlier, 0.6, source="C")
+    state.apply(bundle(near, 2), 2, NOW)
+    assert state.duplicate_found(near.record.article_id) == "near"
