@@ -90,6 +90,8 @@ async def publish_and_show(settings: Settings, seeds: Path | None, follow: bool,
     """Publish the seeds, then print one line per article result as it arrives.
 
     Without `follow`, returns once every published document has results and none came for 3 s.
+    Results are read from the start of the (compacted) topic: seeds published again are replays
+    that add no new result, so their earlier results are shown; other documents show when new.
     """
     from aiokafka import AIOKafkaConsumer
 
@@ -99,9 +101,10 @@ async def publish_and_show(settings: Settings, seeds: Path | None, follow: bool,
     from .files import ingest_requests
 
     consumer = AIOKafkaConsumer(settings.topic("results"), bootstrap_servers=settings.bootstrap_servers,
-                                group_id=None, auto_offset_reset="latest", enable_auto_commit=False,
-                                max_partition_fetch_bytes=settings.max_message_bytes)
+                                group_id=None, auto_offset_reset="earliest" if seeds else "latest",
+                                enable_auto_commit=False, max_partition_fetch_bytes=settings.max_message_bytes)
     await consumer.start()  # before publishing: no result can slip past
+    since_ms = time.time() * 1000
     doc_ids: set[str] = set()
     if seeds is not None:
         doc_ids = set(await publish_requests(settings, list(ingest_requests([str(seeds)], SourceMeta()))))
@@ -124,6 +127,8 @@ async def publish_and_show(settings: Settings, seeds: Path | None, follow: bool,
                     v = json.loads(r.value)
                     if v.get("type") != "article" or v["article_id"] in seen:
                         continue
+                    if v["doc_id"] not in doc_ids and r.timestamp < since_ms:
+                        continue  # an older document's result
                     seen.add(v["article_id"])
                     seen_docs.add(v["doc_id"])
                     last_new = time.monotonic()
