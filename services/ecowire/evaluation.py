@@ -120,11 +120,20 @@ def values_close(a: float | None, b: float | None, rel: float = REL_TOLERANCE) -
 
 
 def dates_compatible(a: str | None, b: str | None) -> bool:
-    """Null with null; otherwise equal or one a more precise form of the other (2024-12 / 2024-12-09)."""
+    """Null with null; otherwise equal, one a more precise form of the other (2024-12 / 2024-12-09),
+    or a point inside an interval (2012-07-03 / 2012-07-01/2012-07-05; open ends as ..END)."""
     if a is None or b is None:
         return a is None and b is None
     a, b = a.strip(), b.strip()
-    return a == b or a.startswith(b + "-") or b.startswith(a + "-")
+    if a == b or a.startswith(b + "-") or b.startswith(a + "-"):
+        return True
+    for interval, point in ((a, b), (b, a)):
+        if "/" in interval and "/" not in point:
+            lo, hi = interval.split("/", 1)
+            lo, hi = lo.removeprefix(".."), hi.removeprefix("..")
+            if (not lo or lo[: len(point)] <= point) and (not hi or point[: len(hi)] <= hi):
+                return True
+    return False
 
 
 def char_overlap(a: str | None, b: str | None) -> float:
@@ -401,6 +410,8 @@ class Report:
     field_errors: list[tuple[str, str, ArticleKey, Any, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     articles: dict[str, FieldScore] = field(default_factory=dict)  # article metadata vs gold
+    targets: dict[str, float] = field(default_factory=lambda: dict(QUALITY_TARGETS))  # F1 floors per type
+    micro_target: float | None = None
 
     @property
     def overall(self) -> TypeScore:
@@ -412,7 +423,10 @@ class Report:
         return total
 
     def below_targets(self) -> list[str]:
-        return [t for t, goal in QUALITY_TARGETS.items() if self.scores[t].f1 < goal]
+        below = [t for t, goal in self.targets.items() if self.scores[t].f1 < goal]
+        if self.micro_target is not None and self.overall.f1 < self.micro_target:
+            below.append("micro")
+        return below
 
     def to_json(self) -> dict[str, Any]:
         def row(s: TypeScore) -> dict[str, Any]:
@@ -420,8 +434,8 @@ class Report:
                     "recall": round(s.recall, 4), "f1": round(s.f1, 4)}
 
         return {
-            "types": {t: row(s) | {"goal_f1": QUALITY_TARGETS.get(t)} for t, s in self.scores.items()},
-            "overall": row(self.overall),
+            "types": {t: row(s) | {"goal_f1": self.targets.get(t)} for t, s in self.scores.items()},
+            "overall": row(self.overall) | {"goal_f1": self.micro_target},
             "field_accuracy": {t: {f: {"correct": fs.correct, "total": fs.total, "accuracy": round(fs.accuracy, 4)}
                                    for f, fs in fields.items() if fs.total}
                                for t, fields in self.fields.items()},
@@ -524,6 +538,12 @@ def article_metadata(gold_articles: Mapping[ArticleKey, Mapping[str, Any]],
 class GoldSet:
     articles: dict[ArticleKey, dict[str, Any]]
     facts: dict[ArticleKey, list[dict[str, Any]]]
+    targets: dict[str, float] = field(default_factory=lambda: dict(QUALITY_TARGETS))
+    micro_target: float | None = None
+
+    @property
+    def corpus_ids(self) -> set[str]:
+        return {str(a["doc_id"]) for a in self.articles.values() if "doc_id" in a}
 
 
 def _read_jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
@@ -536,11 +556,20 @@ def _read_jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
                     raise ValueError(f"{path}:{n}: not JSON: {e}") from e
 
 
+def _article_key(rec: Mapping[str, Any], index_field: str) -> ArticleKey:
+    """A seed file stem (`seed`) or a corpus record (`doc_id`), and the article's index in it."""
+    doc = rec.get("seed") or rec.get("doc_id")
+    if not doc:
+        raise KeyError("a gold line names neither `seed` nor `doc_id`")
+    return (str(doc), int(rec.get(index_field, 0)))
+
+
 def load_gold(gold_dir: Path) -> GoldSet:
-    """`articles.jsonl` (one line per article) and the fact files (every other `*.jsonl`)."""
+    """`articles.jsonl` (one line per article), the fact files (every other `*.jsonl`) and the
+    optional `targets.json` (F1 floors per type and `micro`)."""
     articles: dict[ArticleKey, dict[str, Any]] = {}
     for n, rec in _read_jsonl(gold_dir / "articles.jsonl"):
-        key = (rec["seed"], int(rec["index"]))
+        key = _article_key(rec, "index")
         if key in articles:
             raise ValueError(f"{gold_dir / 'articles.jsonl'}:{n}: duplicate article {key}")
         articles[key] = rec
@@ -549,11 +578,33 @@ def load_gold(gold_dir: Path) -> GoldSet:
         if path.name == "articles.jsonl":
             continue
         for n, rec in _read_jsonl(path):
-            key = (rec["seed"], int(rec["article"]))
+            key = _article_key(rec, "article")
             if key not in articles:
                 raise ValueError(f"{path}:{n}: fact for {key}, which articles.jsonl does not list")
             facts[key].append(rec)
-    return GoldSet(articles, facts)
+    gold = GoldSet(articles, facts)
+    targets_file = gold_dir / "targets.json"
+    if targets_file.is_file():
+        declared = json.loads(targets_file.read_text("utf-8"))
+        gold.micro_target = declared.pop("micro", None)
+        gold.targets = {t: float(v) for t, v in declared.items()}
+    return gold
+
+
+def fill_surfaces(gold: GoldSet, records: Mapping[str, Any]) -> None:
+    """Corpus gold keeps offsets and a short surface; the full surface is read from the corpus.
+
+    A fact's `span` is `[start, end]` of the record's `text` (or of its `title` when `in` says so).
+    """
+    for key, facts in gold.facts.items():
+        rec = records.get(key[0])
+        if rec is None:
+            continue
+        for f in facts:
+            span = f.get("span")
+            if span:
+                source = rec.title if f.get("in") == "title" else rec.text
+                f["surface"] = (source or "")[span[0]:span[1]]
 
 
 # ------------------------------------------------------------------ output
@@ -563,13 +614,15 @@ def format_table(report: Report) -> str:
     lines = [head, "-" * len(head)]
     for t in FACT_TYPES:
         s = report.scores[t]
-        goal = QUALITY_TARGETS.get(t)
+        goal = report.targets.get(t)
         flag = "" if goal is None else ("ok" if s.f1 >= goal else "LOW")
         lines.append(f"{t:<13}{s.gold:>6}{s.predicted:>6}{s.tp:>6}{s.precision:>8.3f}{s.recall:>8.3f}"
                      f"{s.f1:>8.3f}{goal if goal is not None else '':>7}  {flag}")
     o = report.overall
+    mgoal = report.micro_target
+    mflag = "" if mgoal is None else ("ok" if o.f1 >= mgoal else "LOW")
     lines.append(f"{'all (micro)':<13}{o.gold:>6}{o.predicted:>6}{o.tp:>6}{o.precision:>8.3f}{o.recall:>8.3f}"
-                 f"{o.f1:>8.3f}")
+                 f"{o.f1:>8.3f}{mgoal if mgoal is not None else '':>7}  {mflag}")
     if report.articles:
         lines += ["", "article metadata agreeing with gold: "
                   + ", ".join(f"{name} {fs.correct}/{fs.total}" for name, fs in report.articles.items())]
@@ -618,14 +671,32 @@ class Prediction:
 
 Runner = Callable[[Path], Iterable[tuple[Any, Sequence[Any]]]]
 """path -> [(Article, [Fact])]: `ecowire.inprocess.extract_file` unless a test passes another."""
+CorpusRunner = Callable[[Any], Iterable[tuple[Any, Sequence[Any]]]]
+"""CorpusRecord -> [(Article, [Fact])]: `ecowire.inprocess.extract_record` unless a test passes another."""
+
+# The gold sets that ship with the project, by name (`ecowire eval --set NAME`).
+GOLD_ROOT = Path(__file__).resolve().parents[2] / "tests" / "gold"
+GOLD_SETS = {"seeds": GOLD_ROOT, "dev": GOLD_ROOT / "dev"}
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
+
+
+def _collect(out: Prediction, name: str, job: Callable[[], Iterable[tuple[Any, Sequence[Any]]]]) -> None:
+    """Run one document; a crash is recorded in `failures` (its gold then counts as missed) so one
+    failure does not hide the scores of the other documents."""
+    try:
+        results = list(job())
+    except Exception as e:  # noqa: BLE001 - reported as a failure line and as missed gold facts
+        out.failures.append(f"{name}: pipeline failed: {type(e).__name__}: {e}")
+        return
+    for article, article_facts in results:
+        key = (name, article.index)
+        out.articles[key] = {"title": article.title, "published_at": article.published_at,
+                             "source": article.source}
+        out.facts[key] = [f.model_dump(mode="json") for f in article_facts]
 
 
 def predict(seeds_dir: Path, seeds: Iterable[str], runner: Runner | None = None) -> Prediction:
-    """Run the in-process pipeline (normalizer + extractor) on each seed file.
-
-    A seed the pipeline fails on is recorded in `failures` (its gold then counts as missed) so one
-    crash does not hide the scores of the other seeds.
-    """
+    """Run the in-process pipeline (normalizer + extractor) on each seed file."""
     if runner is None:
         from .inprocess import extract_file  # the stages are heavy; only the command needs them
 
@@ -635,24 +706,47 @@ def predict(seeds_dir: Path, seeds: Iterable[str], runner: Runner | None = None)
         path = seeds_dir / f"{seed}.txt"
         if not path.is_file():
             raise FileNotFoundError(f"seed file {path} (named by the gold) does not exist")
-        try:
-            results = runner(path)
-        except Exception as e:  # noqa: BLE001 - reported as a failure line and as missed gold facts
-            out.failures.append(f"{seed}: pipeline failed: {type(e).__name__}: {e}")
-            continue
-        for article, article_facts in results:
-            key = (seed, article.index)
-            out.articles[key] = {"title": article.title, "published_at": article.published_at,
-                                 "source": article.source}
-            out.facts[key] = [f.model_dump(mode="json") for f in article_facts]
+        _collect(out, seed, lambda path=path: runner(path))  # type: ignore[misc]
     return out
 
 
-def run(seeds_dir: Path, gold_dir: Path, runner: Runner | None = None) -> Report:
+def predict_corpus(records: Mapping[str, Any], doc_ids: Iterable[str],
+                   runner: CorpusRunner | None = None) -> Prediction:
+    """Run the in-process pipeline on each corpus record the gold names."""
+    if runner is None:
+        from .inprocess import extract_record
+
+        runner = extract_record
+    out = Prediction()
+    for doc_id in doc_ids:
+        if doc_id not in records:
+            raise KeyError(f"corpus record {doc_id} (named by the gold) is not in the corpus")
+        _collect(out, doc_id, lambda rec=records[doc_id]: runner(rec))  # type: ignore[misc]
+    return out
+
+
+def run(seeds_dir: Path, gold_dir: Path, runner: Runner | None = None, corpus: Path | None = None,
+        corpus_runner: CorpusRunner | None = None) -> Report:
+    """Score a gold folder: its articles are seed files (`seed`) or corpus records (`doc_id`)."""
     gold = load_gold(gold_dir)
-    seeds = sorted({seed for seed, _ in gold.articles})
+    seeds = sorted({key[0] for key, a in gold.articles.items() if "doc_id" not in a})
     predicted = predict(seeds_dir, seeds, runner)
+    doc_ids = sorted(gold.corpus_ids)
+    if doc_ids:
+        from . import corpus as corpus_mod
+
+        path = corpus or corpus_mod.default_path()
+        if not path.is_file():
+            raise FileNotFoundError(f"the gold set {gold_dir} reads its texts from the corpus, and {path} does not "
+                                    f"exist: pass --corpus or set {corpus_mod.CORPUS_ENV}")
+        records = {r.doc_id: r for r in corpus_mod.read(path, set(doc_ids))}
+        fill_surfaces(gold, records)
+        from_corpus = predict_corpus(records, doc_ids, corpus_runner)
+        predicted.facts.update(from_corpus.facts)
+        predicted.articles.update(from_corpus.articles)
+        predicted.failures += from_corpus.failures
     report = evaluate(gold.facts, predicted.facts)
+    report.targets, report.micro_target = gold.targets, gold.micro_target
     report.articles = article_metadata(gold.articles, predicted.articles)
     report.warnings = predicted.failures + report.warnings + title_warnings(
         {k: a.get("title") for k, a in gold.articles.items()},
@@ -660,19 +754,30 @@ def run(seeds_dir: Path, gold_dir: Path, runner: Runner | None = None) -> Report
     return report
 
 
+def gold_dir_for(name: str) -> Path:
+    """A named gold set (`seeds`, `dev`) or a path to a gold folder."""
+    return GOLD_SETS.get(name) or Path(name)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seeds", type=Path, default=Path("seeds"), help="folder of seed files (default seeds/)")
-    p.add_argument("--gold", type=Path, default=Path("tests/gold"), help="gold folder (default tests/gold/)")
+    p.add_argument("--set", dest="gold_set", default="seeds", metavar="SET",
+                   help="gold set: seeds (default), dev, or the path of a gold folder")
+    p.add_argument("--gold", type=Path, default=None, help="gold folder (same as --set PATH)")
+    p.add_argument("--seeds", type=Path, default=SEEDS_DIR, help="folder of seed files (default: the repo's seeds/)")
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="corpus file for gold sets of corpus articles (default: $ECOWIRE_CORPUS, else "
+                        "../shared/corpus/articles.jsonl beside the repo)")
     p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     p.add_argument("--errors", action="store_true", help="list false negatives / positives per type")
     p.add_argument("--strict", action="store_true", help="exit 1 when a type is below its quality target")
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    gold_dir = args.gold or gold_dir_for(args.gold_set)
     try:
-        report = run(args.seeds, args.gold)
-    except (OSError, ValueError, KeyError) as e:  # unreadable gold or a missing seed: a usage error
-        print(f"ecowire eval: {type(e).__name__}: {e}", file=sys.stderr)
+        report = run(args.seeds, gold_dir, corpus=args.corpus)
+    except (OSError, ValueError, KeyError) as e:  # unreadable gold, a missing seed or corpus: a usage error
+        print(f"ecowire eval: {e}", file=sys.stderr)
         return 2
     if args.json:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)

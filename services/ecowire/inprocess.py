@@ -10,6 +10,8 @@ from pathlib import Path
 
 from ecowire_schemas import Article, Fact, RawDocument, SourceMeta
 
+from .corpus import CorpusRecord
+from .corpus import articles as corpus_articles
 from .extractor import extract
 from .fetcher.logic import inline_document
 from .files import request_for_file
@@ -29,3 +31,8 @@ def extract_file(
 ) -> list[tuple[Article, list[Fact]]]:
     """Facts of every article in one file; `published_at` resolves relative dates when the text has none."""
     return run_raw(raw_for_file(path, SourceMeta(published_at=published_at, source=source)))
+
+
+def extract_record(rec: CorpusRecord) -> list[tuple[Article, list[Fact]]]:
+    """Facts of one corpus record (`ecowire eval --set dev`, the corpus benchmark)."""
+    return [(article, extract(article)) for article in corpus_articles(rec)]

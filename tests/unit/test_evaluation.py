@@ -377,4 +377,42 @@ def test_eval_registers_as_a_subcommand() -> None:
     parser = argparse.ArgumentParser()
     ev.add_subcommands(parser.add_subparsers())
     args = parser.parse_args(["eval", "--json", "--gold", "g"])
-    assert args.func is ev.cmd_eval and args.json and str(args.gold) == "g" and str(args.seeds) == "seeds"
+    # the seeds default to the repository's own folder, so `ecowire eval` works from anywhere
+    assert args.func is ev.cmd_eval and args.json and str(args.gold) == "g" and args.seeds == ev.SEEDS_DIR
+    assert parser.parse_args(["eval", "--set", "dev"]).gold_set == "dev"
+    assert ev.gold_dir_for("dev") == ev.GOLD_ROOT / "dev" and ev.gold_dir_for("x/y") == Path("x/y")
+
+
+def test_a_point_inside_an_interval_is_a_compatible_date() -> None:
+    assert ev.dates_compatible("2012-07-01/2012-07-05", "2012-07-03")
+    assert ev.dates_compatible("2012-07", "2012-07-01/2012-07-05")
+    assert not ev.dates_compatible("2012-07-01/2012-07-05", "2012-08-01")
+    assert not ev.dates_compatible("2012-07-01/2012-07-05", None)
+
+
+def test_corpus_gold_reads_texts_by_doc_id_and_fills_surfaces_from_offsets(tmp_path: Path) -> None:
+    corpus = tmp_path / "articles.jsonl"
+    corpus.write_text(json.dumps({"doc_id": "d1", "title": "标题", "url": "https://www.hbets.cn/a",
+                                  "published_at": "2024-01-02", "text": "湖北碳排放权交易中心举办培训。"},
+                                 ensure_ascii=False) + "\n", "utf-8")
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / "articles.jsonl").write_text(json.dumps({"doc_id": "d1", "index": 0, "title": "标题"}) + "\n")
+    (gold / "d1.jsonl").write_text(json.dumps(
+        {"doc_id": "d1", "article": 0, "type": "organization", "span": [0, 10], "surface": "湖北碳排放权…",
+         "name": "湖北碳排放权交易中心", "kind": "enterprise", "aliases": []}, ensure_ascii=False) + "\n")
+    (gold / "targets.json").write_text('{"organization": 0.5, "micro": 0.99}')
+    seen: list[str] = []
+
+    def runner(rec: Any) -> list[tuple[Any, list[Any]]]:
+        seen.append(rec.doc_id)
+        article = type("A", (), {"index": 0, "title": "标题", "published_at": None, "source": None})()
+        return [(article, [])]
+
+    report = ev.run(tmp_path, gold, corpus=corpus, corpus_runner=runner)
+    assert seen == ["d1"]
+    miss = [m for m in report.errors if m.kind == "fn"]
+    assert miss[0].fact["surface"] == "湖北碳排放权交易中心"  # the full span, read from the corpus
+    assert report.targets == {"organization": 0.5} and report.below_targets() == ["organization", "micro"]
+    with pytest.raises(FileNotFoundError, match="--corpus"):
+        ev.run(tmp_path, gold, corpus=tmp_path / "absent.jsonl", corpus_runner=runner)

@@ -25,7 +25,7 @@ from .lexicons.titles import (
 )
 from .lexicons.world import COUNTRIES, FOREIGN_CITIES
 from .locations import PlaceMention
-from .ner import PER, NerSpan, Tagger
+from .ner import PER, NerSpan
 from .organizations import OrgSpan
 from .textscan import PUNCT, Lexicon, Sentence, SpanSet, Token, is_cjk
 
@@ -58,21 +58,15 @@ class Person:
     mentions: list[tuple[int, int]] = field(default_factory=list)
 
 
-# A name never starts with these (a title cue followed by 的, 和, 在 ... has no name after it).
-_NAME_POS = frozenset({"nr", "nrt", "nrfg", "nz", "ns", "eng", "x"})
-_NO_NAME_START = frozenset("的和与及等在是为将已于对向从也都就并或而但了着过之其该此这那各每我你他她它们")
 
 
-def _name_slots(text: str, org_ends: set[int]) -> tuple[list[int], list[int], frozenset[int]]:
-    """Positions where a name may start (after titles, bodies, name cues) or end (before verbs),
-    and the ends of titles and name cues (slots where any name is likely)."""
+def _name_slots(text: str, org_ends: set[int]) -> tuple[list[int], list[int]]:
+    """Positions where a name may start (after titles, bodies, name cues) or end (before verbs)."""
     starts: list[int] = []
     ends: list[int] = []
-    title_ends: set[int] = set()
     for s, e, w in _CUE_LEX.finditer(text):
         if w in TITLES or w in NAME_CUES_BEFORE:
             starts.append(e)
-            title_ends.add(e)
             # a name before its title (习近平主席, 程鹏局长), unless a body ends there (生态环境部部长)
             if w in _TITLES_AFTER_NAME and s > 0 and s not in org_ends and is_cjk(text[s - 1]):
                 ends.append(s)
@@ -87,44 +81,41 @@ def _name_slots(text: str, org_ends: set[int]) -> tuple[list[int], list[int], fr
             close = min((k for k in (text.find(")", e, e + 16), text.find("）", e, e + 16)) if k >= 0), default=-1)
             if close > 0:
                 starts.append(close + 1)
-    return starts, ends, frozenset(title_ends)
+    return starts, ends
 
 
-def _open_slot(text: str, i: int) -> bool:
-    return i < len(text) and (is_cjk(text[i]) or text[i].isalpha()) and text[i] not in _NO_NAME_START
+# Single characters that, third in a three-character "name", are the next word's start (孟萌也,
+# 马力作报告, 张辰以, 石峰认为, 孟萌代表): the model and the surname rule both run names into them.
+_SWALLOWED = frozenset("也作以认代表就都则亦即又再还曾均等在和与及是说对为将已向从被把指称讲谈提致主分介会陪率带出参")
+# Words after which a "name" is an ideology or a slogan, not a person (习近平生态文明思想).
+_NOT_PERSON_AFTER = ("生态文明思想", "新时代", "思想", "经济思想", "外交思想", "法治思想", "总书记重要")
+# Role words: 黄老师, 张教授 and 习总书记 name nobody.
+_ROLE_ENDINGS = tuple(sorted({"老师", "教授", "总书记", "书记", "总", "方", "人"} | set(HONORIFICS)
+                             | set(TRAILING_TITLES), key=len, reverse=True))
 
 
-def _name_like(tok: Token | None) -> bool:
-    """rjieba's view of a slot: a name tag, an unknown word or a lone character may be a name."""
-    return tok is None or tok.pos in _NAME_POS or len(tok.word) == 1
+def _trim_swallowed(text: str, start: int, name: str) -> str:
+    """Drop a third character that starts the next word (孟萌作 → 孟萌 in 孟萌作了报告)."""
+    if len(name) == 3 and name[2] in _SWALLOWED and name[:2] not in COMPOUND_SURNAMES:
+        return name[:2]
+    return name
 
 
-def cue_windows(text: str, starts: list[int], ends: list[int], known: dict[int, str],
-                body_ends: frozenset[int] = frozenset(), tokens: list[Token] | None = None,
-                strong: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
-    """Short windows for the NER: name slots that the rules did not fill (nor a body: 生态环境部表示),
-    where rjieba's tags do not rule a name out (会议指出, 部长会议)."""
-    by_start = {t.start: t for t in tokens or []}
-    by_end = {t.end: t for t in tokens or []}
-    known_ends = {k + len(v) for k, v in known.items()}
-    wins: list[tuple[int, int]] = []
-    wins.extend(
-        (max(0, i - 4), min(len(text), i + 8))
-        for i in starts
-        if i not in known and _open_slot(text, i) and _TITLE_LEX.match_at(text, i) is None
-        and (tokens is None or i in strong or _name_like(by_start.get(i)))
-    )
-    for j in ends:
-        if j > 1 and text[j - 1] == " ":
-            j -= 1  # 宁杰文 摄
-        if (j not in known_ends and j > 0 and j not in body_ends and _open_slot(text, j - 1)
-                and (tokens is None or _name_like(by_end.get(j)))):
-            wins.append((max(0, j - 7), min(len(text), j + 1)))
-    return wins
+def _model_only_name(text: str, start: int, name: str) -> bool:
+    """A name the model alone proposes (no title, body or cue): it must look like a Chinese name
+    (a surname and one or two characters), a transliteration with ·, and not follow a digit (50余人)."""
+    if start > 0 and text[start - 1].isdigit():
+        return False
+    if "·" in name:
+        return True
+    sur = 2 if name[:2] in COMPOUND_SURNAMES else 1 if name[0] in SURNAMES else 0
+    return bool(sur) and 1 <= len(name) - sur <= 2
 
 
 def _valid_name(name: str) -> bool:
     if not name or name in _NOT_NAMES or name in TITLES or name in COUNTRIES or name in FOREIGN_CITIES:
+        return False
+    if name.endswith(_ROLE_ENDINGS) and not _LATIN_NAME.fullmatch(name):
         return False
     if _LATIN_NAME.fullmatch(name):
         return True
@@ -233,7 +224,7 @@ def find_people(
     orgs: list[OrgSpan],
     places: list[PlaceMention],
     sents: list[Sentence],
-    tagger: Tagger | None,
+    ner: list[NerSpan] | None,
     org_mentions: list[tuple[int, int]] | None = None,
     tokens: list[Token] | None = None,
 ) -> list[Person]:
@@ -245,11 +236,11 @@ def find_people(
     candidates: dict[int, str] = {}  # start → name
     org_ends = {o.end for o in orgs} | {o.parent_end for o in orgs if o.parent_end is not None}
     org_ends |= {b for _a, b in org_mentions or []}
-    starts, ends, title_ends = _name_slots(text, org_ends)
+    starts, ends = _name_slots(text, org_ends)
     # Rules first: a common surname and one or two characters, then a boundary.
     for i in starts:
         # after a body (基金会侯远青) every surname counts; after a title only common ones (主席国)
-        name = _surname_name_at(text, i, common_only=tagger is not None)
+        name = _surname_name_at(text, i, common_only=ner is not None)
         if name and _valid_name(name):
             candidates[i] = name
     # Before speech verbs and titles: a common surname after a boundary (。程鹏指出).
@@ -257,23 +248,26 @@ def find_people(
         name = _surname_name_before(text, j)
         if name and _valid_name(name):
             candidates.setdefault(j - len(name), name)
-    # The NER for the slots the rules left open (foreign names, rare surnames).
-    if tagger is not None:
-        body_ends = frozenset(org_ends | {p.end for p in places})
-        spans: list[NerSpan] = tagger.tag_windows(
-            text, cue_windows(text, starts, ends, candidates, body_ends, tokens, title_ends))
-        for sp in spans:
-            name = sp.text
-            if (len(name) >= 4 and name[0] in COMMON_SURNAMES and name[:2] not in COMPOUND_SURNAMES
-                    and "·" not in name and all(is_cjk(c) for c in name)):
-                name = name[:3]  # 申晓莉昆蒙框架: the NER ran the name into the next word
-            if sp.label == PER and _valid_name(name):
-                candidates.setdefault(sp.start, name)
+    # The model's names anywhere in the text: people without a cue (bylines, lists, a name before its
+    # title) are found only this way.
+    ner_names: set[int] = set()
+    for sp in ner or []:
+        if sp.label != PER:
+            continue
+        name = sp.text
+        if (len(name) >= 4 and name[0] in COMMON_SURNAMES and name[:2] not in COMPOUND_SURNAMES
+                and "·" not in name and all(is_cjk(c) for c in name)):
+            name = name[:3]  # 申晓莉昆蒙框架: the model ran the name into the next word
+        name = _trim_swallowed(text, sp.start, name)
+        if _valid_name(name) and sp.start not in candidates:
+            candidates[sp.start] = name
+            ner_names.add(sp.start)
     for m in _LATIN_NAME.finditer(text):
         # Latin names only right after a body or a title, or before a speech verb
         before = text[max(0, m.start() - 1) : m.start()]
         after = text[m.end() : m.end() + 2]
-        if before in ("的", "所") or any(after.startswith(v) for v in ("为", "表示", "介绍", "指出")):
+        if (before in ("的", "所") or _TITLE_LEX.ending_at(text, m.start(), MAX_TITLE_LEN)
+                or any(after.startswith(v) for v in ("为", "表示", "介绍", "指出"))):
             candidates.setdefault(m.start(), m.group(0))
 
     orgs_by_end: dict[int, tuple[int, str]] = {}
@@ -312,7 +306,10 @@ def find_people(
             org = last_org  # 局长程鹏、副局长柏国强
         if not titles and start > 0 and text[start - 1] == "、" and start - 1 == last_end and last_titles:
             titles, org = list(last_titles), last_org  # 副部长庄国泰、叶民: the same office
-        if not titles and org is None and not _has_cue(text, start, end):
+        if not titles and org is None and not _has_cue(text, start, end) and (
+                start not in ner_names or not _model_only_name(text, start, name)):
+            continue
+        if text.startswith(_NOT_PERSON_AFTER, end):
             continue
         p = people.get(name)
         if p is None:

@@ -133,7 +133,8 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
         o.mentions = [m for m in o.mentions if not doc_spans.covers(m[0], m[1])]
     orgs = [o for o in orgs if o.mentions]
     org_mention_spans = [m for o in orgs for m in o.mentions]
-    people = tm.run("people", lambda: find_people(text, org_spans, places, sents, tg, org_mention_spans,
+    ner = tm.run("ner", lambda: tg.tag(text)) if tg is not None else None
+    people = tm.run("people", lambda: find_people(text, org_spans, places, sents, ner, org_mention_spans,
                                                        tokens))
     quantities = tm.run("quantities", lambda: find_quantities(text, published))
     targets = tm.run("targets", lambda: find_targets(text, published))

@@ -17,7 +17,8 @@ from .helpers import by_type, make_article
 def _people(text: str, tagger: Tagger | None) -> dict[str, Person]:
     sents = sentences(text)
     orgs = find_org_spans(text, tokenize(text), {s.start for s in sents})
-    return {p.name: p for p in find_people(text, orgs, find_places(text), sents, tagger)}
+    ner = tagger.tag(text) if tagger is not None else None
+    return {p.name: p for p in find_people(text, orgs, find_places(text), sents, ner)}
 
 
 @pytest.fixture(scope="module")
