@@ -43,8 +43,7 @@ class NerSpan:
 
 
 def clauses(text: str) -> list[tuple[int, int]]:
-    """Spans to tag: sentences, cut at commas beyond `MAX_CLAUSE`; spans without a letter or a
-    Chinese character (numbers, punctuation) are left out: they hold no name."""
+    """Clauses: sentences, cut at a comma (or hard) beyond `MAX_CLAUSE` characters."""
     out: list[tuple[int, int]] = []
     start = 0
     ends = [m.end() for m in _CLAUSE_END.finditer(text)]
@@ -62,6 +61,20 @@ def clauses(text: str) -> list[tuple[int, int]]:
         if end > s:
             out.append((s, end))
         start = end
+    return out
+
+
+def rows(text: str, width: int = MAX_CLAUSE) -> list[tuple[int, int]]:
+    """The spans the model reads: consecutive clauses packed into rows of up to `width` characters
+    (rows of nearly equal length batch with little padding; the model reads several sentences at
+    once as LAC does on running text). Rows without a letter or a Chinese character (numbers,
+    punctuation, table rules) are left out: they hold no name."""
+    out: list[tuple[int, int]] = []
+    for s, e in clauses(text):
+        if out and e - out[-1][0] <= width and out[-1][1] == s:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
     return [(s, e) for s, e in out if _HAS_WORD.search(text, s, e)]
 
 
@@ -108,7 +121,7 @@ class Tagger:
         import numpy as np
 
         session, vocab, q2b, oov, names, transitions = self._load()
-        spans = sorted(clauses(text), key=lambda se: se[1] - se[0])
+        spans = sorted(rows(text), key=lambda se: se[1] - se[0])
         out: list[NerSpan] = []
         for k in range(0, len(spans), BATCH):
             batch = spans[k : k + BATCH]

@@ -69,7 +69,7 @@ _PREDICATE_VERBS = frozenset(words("""
 """))
 # Tokens from which a name does not grow further left (深圳市…, 中国…, 联合国…).
 _HEAD_WORDS = ("联合国", "中国", "中华", "中共", "党中央", "国务院", "世界")
-_GENERIC_HEADS = ("设区市", "地级市", "县级市", "相关", "有关", "其他", "上述", "所属", "下属", "各级", "省级", "市级",
+_GENERIC_HEADS = ("直辖市", "设区市", "地级市", "县级市", "相关", "有关", "其他", "上述", "所属", "下属", "各级", "省级", "市级",
                   "县级", "区级", "地方")
 _SECRETARIAT = re.compile(r"(?:《[^《》\n]{1,30}》|[\u4e00-\u9fff]{2,14}(?:公约|协定|议定书))秘书处")
 _CENTRE_FUNCTIONS = ("保护", "研究", "服务", "交易", "管理", "监测", "发展", "促进", "评估", "认证", "培训", "信息")
@@ -90,6 +90,8 @@ class OrgSpan:
     text: str
     # The parent organisation's span when this one is its department (生态环境部应对气候变化司).
     parent_end: int | None = None
+    # Found by the tagger alone (no suffix): a brand or short name, most often a company's.
+    model: bool = False
 
 
 @dataclass
@@ -303,6 +305,19 @@ def org_kind(name: str) -> str | None:
     return kind
 
 
+def is_abbreviation(short: str, full: str) -> bool:
+    """`short` takes characters of `full` in order, starting with its first character (or the first
+    after its place), is at most 60 % of its length and is not its head (生态环境部 of
+    生态环境部环境规划院 is the parent, not an abbreviation)."""
+    if len(short) > 0.6 * len(full) or full.startswith(short) or short[0] not in full[:5]:
+        return False
+    k = 0
+    for c in full:
+        if k < len(short) and c == short[k]:
+            k += 1
+    return k == len(short)
+
+
 def _strip_place_prefix(name: str) -> str:
     return name[1:] if name[:1] in "市省区县州" else name
 
@@ -324,7 +339,7 @@ def build_organizations(
     definitions: list[tuple[int, int]] = []  # (简称广碳所): where an alias is introduced
     for s in spans:
         name = text[s.start : s.parent_end] if s.parent_end is not None else s.text
-        org = get(name, org_kind(name))
+        org = get(name, org_kind(name) or ("enterprise" if s.model else None))
         org.mentions.append((s.start, s.start + len(name)))
         m = _ALIAS_AFTER.match(text, s.end)
         if m:
@@ -347,6 +362,15 @@ def build_organizations(
             if len(full) > len(short) and full.endswith(stem) and full[: -len(stem)].endswith(short[0]):
                 alias_of.setdefault(short, full)
                 break
+
+    # Abbreviations (湖北碳交 for 湖北碳排放权交易中心, 国家发改委 for 国家发展和改革委员会) join the
+    # one full name they abbreviate.
+    for short in list(orgs):
+        if short in alias_of or not 2 <= len(short) <= 8:
+            continue
+        fulls = [f for f in names if f != short and f not in alias_of and is_abbreviation(short, f)]
+        if len(fulls) == 1:
+            alias_of[short] = fulls[0]
 
     # Fold aliases into their full names, and find their other occurrences.
     taken = SpanSet([(s.start, s.end) for s in spans] + definitions)

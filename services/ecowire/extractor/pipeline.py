@@ -35,6 +35,7 @@ from .documents import Body, Document, find_documents, find_media
 from .events import EntityRef, Event, find_events
 from .locations import canonical_key, find_places, resolve_codes
 from .ner import Tagger, default_tagger
+from .org_refine import refine_org_spans
 from .organizations import build_organizations, find_org_spans
 from .people import find_people
 from .quantities import QuantitySpan, find_quantities
@@ -118,7 +119,9 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
     tokens = tm.run("tokens", lambda: tokenize(text))
     places = tm.run("places", lambda: find_places(text))
     sent_starts = {s.start for s in sents}
-    org_spans = tm.run("organizations", lambda: find_org_spans(text, tokens, sent_starts))
+    ner = tm.run("ner", lambda: tg.tag(text)) if tg is not None else None
+    org_spans = tm.run("organizations", lambda: refine_org_spans(
+        text, find_org_spans(text, tokens, sent_starts), ner, tokens))
     dates = tm.run("dates", lambda: find_dates(text, published))
     media = tm.run("documents", lambda: find_media(text))
     orgs = tm.run("organizations", lambda: build_organizations(text, org_spans, media))
@@ -133,7 +136,6 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
         o.mentions = [m for m in o.mentions if not doc_spans.covers(m[0], m[1])]
     orgs = [o for o in orgs if o.mentions]
     org_mention_spans = [m for o in orgs for m in o.mentions]
-    ner = tm.run("ner", lambda: tg.tag(text)) if tg is not None else None
     people = tm.run("people", lambda: find_people(text, org_spans, places, sents, ner, org_mention_spans,
                                                        tokens))
     quantities = tm.run("quantities", lambda: find_quantities(text, published))

@@ -89,7 +89,8 @@ INNER_CONJUNCTIONS: frozenset[str] = frozenset({"和", "与", "及"})
 
 # Departments that fold into their parent organisation (生态环境部应对气候变化司 → 生态环境部).
 DEPARTMENT_SUFFIXES: tuple[str, ...] = (
-    "司", "处", "科", "室", "办公室", "部门", "事业部", "支队", "大队", "中队", "总部", "分部", "工作组", "课题组",
+    "司", "处", "科", "室", "办公室", "办公厅",
+    "部门", "事业部", "支队", "大队", "中队", "总部", "分部", "工作组", "课题组",
     "项目组", "秘书处", "代表处", "党组", "党委", "督察组", "办",
 )
 
