@@ -31,6 +31,10 @@ TRIGGERS: dict[str, str] = {
 """), "launch"),
     **dict.fromkeys(["培训班", "培训会", "培训", "讲堂", "讲座", "宣讲会"], "training"),
     **dict.fromkeys(["竞价", "拍卖", "竞拍", "拍卖会"], "auction"),
+    # FACTS' `other`: dated milestones and completed actions (成立于2012年, 开市, 获批, 首笔交易)
+    **dict.fromkeys(words("""
+成立于 开市 休市 获批 获评 荣获 准予备案 被确定为 被列为 入选 首笔 首单 公开招标 征集
+"""), "other"),
 }
 TRIGGERS["新闻发布会"] = "meeting"
 # the opening and closing of a meeting are sessions of it, not launches
@@ -38,6 +42,7 @@ TRIGGERS["开幕式"] = TRIGGERS["闭幕式"] = "meeting"
 _VERB_TRIGGERS = frozenset(words("""
 会谈 会见 会晤 洽谈 磋商 调研 考察 到访 访问 走访 视察 参访 拜访 签署 签约 签订 揭牌 成立 启动
 挂牌 上线 开通 投运 开工 竣工 首发 授牌 颁奖 揭幕 开馆 培训 竞价 拍卖 竞拍
+成立于 开市 休市 获批 获评 荣获 准予备案 被确定为 被列为 入选 首笔 首单 公开招标 征集
 """))
 _NOUN_TRIGGERS = frozenset(TRIGGERS) - _VERB_TRIGGERS
 _TRIGGER_LEX = Lexicon(TRIGGERS)
@@ -49,10 +54,11 @@ _DATE_CUE = re.compile(
     r"\d{1,2}月\d{1,2}日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日|\d{1,2}日|"
     r"当地时间|日前|近日|今天|昨天|昨日|今日|上午|下午|晚间"
 )
+_EDITION = ("修订版", "版", "修订")
 _DATE_JOIN = re.compile(r"^[和及与、,，]?$")
 _NOT_BEFORE = ("未", "不", "无", "将不", "尚未", "没有", "暂停", "取消")
 _NAME_STOP = re.compile(
-    r"[，,。；;：:、！？!?\n]|的(?![^“”《》]*[”》])|在|举办|举行|召开|出席|参加|主持|了|于|由|是|为|与会|期间|将以|以|将|"
+    r"[，,。；;：:、！？!?\n]|的(?![^“”《》]*[”》])|在|对|举办|举行|召开|出席|参加|主持|了|于|由|是|为|与会|期间|将以|以|将|"
     r"从|赴|前往|亮相|作为|通过|借助|利用|围绕|就|同|参与|组织|开展|成功|隆重|盛大|正式|顺利|首届(?=[^会]*$)"
 )
 _GENERIC_NAME = re.compile(
@@ -198,8 +204,6 @@ def find_events(
         if c is main or c.dated:
             c.main = c is main
             events.append(c)
-    if main is not None and main.date is None:
-        main.date = _lead_date(text, body_start, sents, dates)
     for ev in events:
         if ev.within_main and ev.date is None and main is not None:
             ev.date = main.date
@@ -231,19 +235,23 @@ def _candidates(text: str, sent: Sentence, si: int, s: int, e: int, w: str, kind
 def _candidate(text: str, sent: Sentence, si: int, s: int, e: int, w: str, kind: str,
                dates: list[DateSpan]) -> Event:
     name, nstart = _name_before(text, sent.start, s, e) if w in _NOUN_TRIGGERS else (None, s)
+    # an edition's year (2019年修订版, 2018年版) dates a document, not the event
     in_sent = [_point(d) for d in dates if sent.start <= d.start and d.end <= sent.end
-               and (d.is_point or d.kind == "range")]
-    if name is not None:
-        # 继2021年和2022年COP15…大会论坛: dates written before the name are not part of it
+               and (d.is_point or d.kind == "range") and not text.startswith(_EDITION, d.end)]
+    before = [d for d in in_sent if d.end <= s]
+    # after the trigger only a full date counts (…签署合作协议，为落实联合国2030年议程 is no date)
+    after = [d for d in in_sent if d.start >= e and d.kind == "date"]
+    # a full date before the name wins over a year inside it (2022年3月13日，北京2022年冬残奥会闭幕式;
+    # 8月5日，…召开2022年年中经营形势分析会议)
+    full = [d for d in before if d.kind == "date" and d.end <= nstart]
+    date_span = full[-1] if full else before[-1] if before else (after[0] if after else None)
+    if name is not None and date_span is not None and nstart <= date_span.start:
+        # 继2021年和2022年COP15…大会论坛: the event's dates written before the name are not part of it
         cut = max((d.end for d in dates if nstart <= d.start and d.end <= s), default=nstart)
         if cut > nstart:
             cut += len(text[cut:s]) - len(text[cut:s].lstrip("和及与、至到-—～~ "))
             name = text[cut:e].strip() if e - cut > len(w) + 1 else None
             nstart = cut
-    before = [d for d in in_sent if d.end <= s]
-    # after the trigger only a full date counts (…签署合作协议，为落实联合国2030年议程 is no date)
-    after = [d for d in in_sent if d.start >= e and d.kind == "date"]
-    date_span = before[-1] if before else (after[0] if after else None)
     start = nstart
     if date_span is not None and date_span.start < start:
         start = date_span.start
@@ -309,18 +317,6 @@ def _same_event(c: Event, events: list[Event], main: Event | None) -> Event | No
     if (main is not None and main in events and c.kind == "meeting" and main.kind == "meeting" and not b
             and (c.date is None or c.date == main.date)):
         return main
-    return None
-
-
-def _lead_date(text: str, body_start: int, sents: list[Sentence], dates: list[DateSpan]) -> str | None:
-    """The first date of the body's first three sentences: the lead usually dates the main event."""
-    if not sents:
-        return None
-    first = sentence_index(sents, body_start)
-    limit = sents[min(len(sents) - 1, first + 2)].end
-    for d in dates:
-        if body_start <= d.start < limit and d.kind == "date":
-            return d.value
     return None
 
 
