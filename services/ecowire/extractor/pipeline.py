@@ -227,41 +227,59 @@ def _compatible(a: object, b: object) -> bool:
     return a is None or b is None or a == b
 
 
+@dataclass
+class _Claim:
+    """Mentions of one quantity claim, with the first value each field is given (first mention first)."""
+
+    mentions: list[QuantitySpan]
+    fields: dict[str, str | None]
+
+    def accepts(self, q: QuantitySpan) -> bool:
+        if not all(_compatible(self.fields[k], getattr(q, k)) for k in ("subject", "period")):
+            return False
+        mine, theirs = self.fields["indicator"], q.indicator
+        if q.unit == "count" and mine and theirs:
+            # 13个镇…: the counted noun is the indicator's head; what follows it varies by mention
+            return mine[0] == theirs[0]
+        return _compatible(mine, theirs)
+
+    def add(self, q: QuantitySpan) -> None:
+        self.mentions.append(q)
+        for k, v in self.fields.items():
+            if v is None:
+                self.fields[k] = getattr(q, k)
+
+
+_CLAIM_FIELDS = ("indicator", "subject", "period")
+
+
 def _quantity_facts(b: _Builder, quantities: list[QuantitySpan], targets: list[TargetSpan]) -> list[QuantityFact]:
     """One fact per claim: a repeat (the headline restating the body) joins the first statement.
 
     Two mentions are one claim when value, unit, range and change agree and indicator, subject
     and period agree wherever both give them (a headline often drops the period or subject).
+    Claims are indexed by (value, unit, range, change), so a text repeating one number many times
+    costs time linear in its length.
     """
     tspans = SpanSet((t.start, t.end) for t in targets)
-    groups: list[list[QuantitySpan]] = []
+    claims: list[_Claim] = []
+    by_key: dict[tuple[object, ...], list[_Claim]] = {}
     for q in sorted(quantities, key=lambda x: x.start):
         if tspans.covers(q.start, q.end):
             continue  # a target's number is not a quantity again
-        for g in groups:
-            h = g[0]
-            if (h.value, h.unit, h.value_max, h.change_direction, h.change_baseline) == (
-                q.value, q.unit, q.value_max, q.change_direction, q.change_baseline
-            ) and all(_compatible(_field(g, k), getattr(q, k)) for k in ("indicator", "subject", "period")):
-                g.append(q)
-                break
-        else:
-            groups.append([q])
+        same = by_key.setdefault((q.value, q.unit, q.value_max, q.change_direction, q.change_baseline), [])
+        claim = next((c for c in same if c.accepts(q)), None)
+        if claim is None:
+            claim = _Claim([], dict.fromkeys(_CLAIM_FIELDS))
+            same.append(claim)
+            claims.append(claim)
+        claim.add(q)
     out = []
-    for g in groups:
-        q = g[0]
+    for c in claims:
+        q = c.mentions[0]
         change = Change(direction=q.change_direction, baseline=q.change_baseline) if q.change_direction else None
-        out.append(QuantityFact(**b.common("quantity", [(x.start, x.end) for x in g]), value=q.value,
+        out.append(QuantityFact(**b.common("quantity", [(x.start, x.end) for x in c.mentions]), value=q.value,
                                 value_max=q.value_max, unit=q.unit, qualifier=q.qualifier, classifier=q.classifier,
-                                indicator=_field(g, "indicator"), subject=_field(g, "subject"),
-                                period=_field(g, "period"), change=change))
+                                indicator=c.fields["indicator"], subject=c.fields["subject"],
+                                period=c.fields["period"], change=change))
     return out
-
-
-def _field(group: list[QuantitySpan], name: str) -> str | None:
-    """The first mention's value of a field, else the first later mention that gives it."""
-    for q in group:
-        v = getattr(q, name)
-        if v is not None:
-            return v
-    return None

@@ -43,6 +43,7 @@ class _Marker:
     deadline: str
     before: bool  # 2030年前: the goal is to be met before the deadline
     plan: bool = False  # a plan period (十四五期间) rather than a stated deadline
+    limit: bool = False  # 清缴时间为7月20日: the goal is written before its time limit
 
 
 _LEAD_WORDS = re.compile(
@@ -52,7 +53,13 @@ _FROM_BEFORE = re.compile(r"[从自][^，,；;。]*$")
 _FORECAST = re.compile(r"(?:预计|预测|估计|可能|有望)(?:到|至|在)?$")
 _START_ONLY = re.compile(r"^(?:起|以来|开始|期间以来)")
 _START_BEFORE = re.compile(r"(?:从|自|自从|较|比|相比|与|以)$")
-_BEFORE_AFTER = re.compile(r"^(?:年底|年末)?(?:以前|之前|前)")
+# 6月20日前, 7月14日下午16:00之前 (not 7月9日前往: 前往 is "go to")
+_BEFORE_AFTER = re.compile(r"^(?:年底|年末)?(?:[上下]午[0-9:：]{0,5}|[0-9]{1,2}[:：点时][0-9]{0,2})?"
+                           r"(?:以前|之前|前(?![往来夕景期身列沿]))")
+# 豁免期至2023年12月31日止, 履约时间为7月20日, 截止日期为…: a date written as a time limit
+_UNTIL_AFTER = re.compile(r"^止")
+_LIMIT_WORD = re.compile(r"(?:时间|日期|期限|时限|截止日)为|至")
+_LIMIT_BEFORE = re.compile(r"(?:时间|日期|期限|时限|截止日)为\s?$")
 _PLAN_TAIL = re.compile(r"^[”\"」]?(?:规划)?(?:期间|时期|末|规划期)?")
 _ADMIN_CHAIN = re.compile(r"[\u4e00-\u9fff]{2,}?(?:自治区|自治州|省|市|区|县)")
 _BODY_SUFFIX = re.compile(r"(?:人民政府|政府|党委|委员会)$")
@@ -69,8 +76,10 @@ def _markers(folded: str, dates: list[DateSpan], pub_year: int | None, index: Te
     out: list[_Marker] = []
     for d in dates:
         before_txt = folded[max(0, d.start - 6) : d.start]
-        after = folded[d.end : d.end + 6]
+        after = folded[d.end : d.end + 12]
         if d.kind == "plan":
+            if pub_year is not None and d.last_year < pub_year:
+                continue  # 十二五碳强度下降目标超额完成 in 2016: a past plan period, no goal ahead
             tail = _PLAN_TAIL.match(folded, d.end)
             end = tail.end() if tail else d.end
             start = d.start - 1 if d.start and folded[d.start - 1] in '“"「' else d.start
@@ -85,7 +94,9 @@ def _markers(folded: str, dates: list[DateSpan], pub_year: int | None, index: Te
         lead_txt = lead.group() if lead else ""
         # 到/至 name a deadline; 在/于 only with a goal word (目标在2030年) or 前 (于6月20日前).
         # (至2030年甚至更长时间 is a span: 至 counts only after a goal word, like 在/于.)
-        has_to = bool(re.search(r"到\s?$", lead_txt)) or bool(
+        until = bool(re.search(r"至\s?$", lead_txt) and _UNTIL_AFTER.match(after))
+        limit = bool(_LIMIT_BEFORE.search(before_txt)) or until
+        has_to = bool(re.search(r"到\s?$", lead_txt)) or limit or bool(
             re.search(r"(?:在|于|至)\s?$", lead_txt) and (bef or re.search(r"目标|计划|力争|争取|确保|要", lead_txt))
         )
         if has_to and _FROM_BEFORE.search(folded, max(index.clause_start(d.start), d.start - 40), d.start):
@@ -104,7 +115,10 @@ def _markers(folded: str, dates: list[DateSpan], pub_year: int | None, index: Te
         deadline = d.value
         if d.kind == "month" and re.search(r"年(?:底|末)", folded[d.start : end]):
             deadline = deadline[:4]  # 到2023年底: the year
-        out.append(_Marker(start, end, deadline, bool(bef)))
+        if limit:
+            start = index.clause_start(d.start)
+            end += 1 if until else 0
+        out.append(_Marker(start, end, deadline, bool(bef), limit=limit))
     return out
 
 
@@ -147,6 +161,12 @@ def find_targets(text: str, published_at: str | None) -> list[TargetSpan]:
     quantities = _quantities(text, published_at)
     q_starts = [q.start for q in quantities]
     for i, mk in enumerate(markers):
+        if mk.limit:
+            m = _LIMIT_WORD.search(folded, mk.start, mk.end)
+            what = folded[mk.start : m.start() if m else mk.end].strip()
+            if what:
+                out.append(TargetSpan(mk.start, mk.end, doc_actor, what, None, None, None, None, mk.deadline, None))
+            continue
         s_end = index.sentence_end(mk.end)
         nxt = markers[i + 1].start if i + 1 < len(markers) else len(folded)
         scope_end = min(s_end, nxt)
