@@ -82,7 +82,7 @@ _DROP = re.compile(r"[\s《》〈〉“”‘’\"'「」『』【】]")
 _DASHES = re.compile(r"[—–－―‐‑−~～]")
 _DOTS = re.compile(r"[·•・‧∙]")
 _ADMIN_SUFFIX = re.compile(
-    r"(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|街道|新区|省|市|区|县)$")
+    r"(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|街道|新区|地区|省|市|区|县)$")
 
 _UNIT_SPELLINGS = {u.lower(): u for u in CANONICAL_UNITS} | {
     "μg/m3": "ug/m3", "µg/m3": "ug/m3", "ug/m³": "ug/m3", "mg/m³": "mg/m3", "m²": "m2", "km²": "km2",

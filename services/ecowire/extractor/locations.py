@@ -17,6 +17,7 @@ from importlib import resources
 
 from .lexicons import words
 from .lexicons.world import COUNTRIES, FOREIGN_CITIES, REGIONS
+from .ner import LOC, NerSpan
 from .textscan import Lexicon, is_cjk
 
 
@@ -97,13 +98,17 @@ class DivisionTable:
         self.by_code = {d.code: d for d in rows}
         self.full: dict[str, list[Division]] = {}
         self.short: dict[str, list[Division]] = {}
+        # short forms that are also ordinary words (中山, 大同): places only in a list of places
+        self.ambiguous: dict[str, list[Division]] = {}
         for d in rows:
             if d.name in _GENERIC:
                 continue
             self.full.setdefault(d.name, []).append(d)
             short = self._short_name(d)
-            if short and short not in _AMBIGUOUS_SHORT and len(short) >= 2:
-                self.short.setdefault(short, []).append(d)
+            if short and len(short) >= 2:
+                (self.ambiguous if short in _AMBIGUOUS_SHORT else self.short).setdefault(short, []).append(d)
+                if d.name.endswith("自治州"):
+                    self.short.setdefault(short + "州", []).append(d)  # 黔南州
         for name, rows_ in self.full.items():
             self.short.pop(name, None)  # a full name wins over another division's short form
             # 上海市 is both the province-level city 310000 and its 310100 "city": keep the parent
@@ -112,6 +117,7 @@ class DivisionTable:
                 self.full[name] = parents
         words = set(self.full) | set(self.short) | COUNTRIES | FOREIGN_CITIES | REGIONS
         self.lexicon = Lexicon(words)
+        self.ambiguous_lexicon = Lexicon(set(self.ambiguous) - set(self.full))
 
     @staticmethod
     def _short_name(d: Division) -> str | None:
@@ -161,7 +167,12 @@ _JING = re.compile(r"(?<=[在来赴抵返进离])京(?=[\u4e00-\u9fff])")
 # 南京东路街道: a named sub-district
 _STREET = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,6}?街道(?!办)")
 # 哥伦比亚卡利市, 巴基斯坦旁遮普省: a region or city written after its country
-_AFTER_COUNTRY = re.compile(r"[\u4e00-\u9fff]{2,4}?[省州市邦郡]")
+_AFTER_COUNTRY = re.compile(r"[\u4e00-\u9fff]{2,4}?[省州市邦郡](?![场民值政场])")
+# 粤北地区, 苏南, 皖北: a province's one-character name and a direction
+_PROVINCE_PART = re.compile(r"(?<![\u4e00-\u9fff])[粤苏浙皖鲁豫湘鄂赣闽桂滇黔川陕甘晋冀辽吉黑蒙琼渝沪京津]"
+                            r"(?:东西北|东北|西北|东南|西南|[东南西北中])部?地区")
+# Towns and villages the tagger finds (横石塘镇, 南埔村): below the county table, no code.
+_SMALL_PLACE = re.compile(r"[\u4e00-\u9fff]{1,5}(?:镇|乡|村)")
 
 
 def find_places(text: str) -> list[PlaceMention]:
@@ -194,8 +205,23 @@ def find_places(text: str) -> list[PlaceMention]:
         for m in _STREET.finditer(text)
         if not m.group(0).startswith(("各", "全", "本", "该", "所在", "相关", "每", "个", "多个", "若干"))
     )
+    out.extend(PlaceMention(m.start(), m.end(), m.group(0), ()) for m in _PROVINCE_PART.finditer(text))
     out.sort(key=lambda p: p.start)
-    return _drop_overlaps(out)
+    out = _drop_overlaps(out)
+    # 来自广州、佛山、中山、东莞: an ambiguous short form listed between places is a place
+    starts, ends = {p.start for p in out}, {p.end for p in out}
+    listed = [PlaceMention(a, b, w, tuple(table.ambiguous[w])) for a, b, w in table.ambiguous_lexicon.finditer(text)
+              if (text[a - 1 : a] == "、" and a - 1 in ends) or (text[b : b + 1] == "、" and b + 1 in starts)]
+    return _drop_overlaps(sorted(out + listed, key=lambda p: p.start)) if listed else out
+
+
+def add_model_places(places: list[PlaceMention], ner: list[NerSpan] | None) -> list[PlaceMention]:
+    """Towns and villages the tagger names as places (横石塘镇): the division table stops at counties."""
+    extra = [PlaceMention(n.start, n.end, n.text, ()) for n in ner or ()
+             if n.label == LOC and _SMALL_PLACE.fullmatch(n.text)]
+    if not extra:
+        return places
+    return _drop_overlaps(sorted(places + extra, key=lambda p: p.start))
 
 
 def _drop_overlaps(places: list[PlaceMention]) -> list[PlaceMention]:

@@ -33,7 +33,7 @@ from ecowire_schemas.facts import (
 from .dates import find_dates
 from .documents import Body, Document, find_documents, find_media
 from .events import EntityRef, Event, find_events
-from .locations import canonical_key, find_places, resolve_codes
+from .locations import add_model_places, canonical_key, find_places, resolve_codes
 from .ner import Tagger, default_tagger
 from .org_refine import refine_org_spans
 from .organizations import build_organizations, find_org_spans
@@ -120,6 +120,7 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
     places = tm.run("places", lambda: find_places(text))
     sent_starts = {s.start for s in sents}
     ner = tm.run("ner", lambda: tg.tag(text)) if tg is not None else None
+    places = add_model_places(places, ner)
     org_spans = tm.run("organizations", lambda: refine_org_spans(
         text, find_org_spans(text, tokens, sent_starts), ner, tokens))
     dates = tm.run("dates", lambda: find_dates(text, published))

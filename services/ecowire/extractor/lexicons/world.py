@@ -27,6 +27,8 @@ COUNTRIES: frozenset[str] = frozenset(words("""
 REGIONS: frozenset[str] = frozenset(words("""
 亚洲 欧洲 非洲 北美 北美洲 南美 南美洲 拉丁美洲 拉美 大洋洲 南极 北极 中东 东南亚 南亚 中亚 西亚
 东亚 东北亚 太平洋 大西洋 印度洋 北冰洋 亚马逊 地中海 加勒比 撒哈拉 粤港澳大湾区 青藏高原
+京津冀 长三角 珠三角 长江三角洲 珠江三角洲 长江经济带 大湾区 黄河流域 长江流域 成渝地区 京津冀地区
+珠三角地区 长三角地区 粤东西北 东北地区 西北地区 西南地区 华北地区 华东地区 华南地区 华中地区
 """))
 
 FOREIGN_CITIES: frozenset[str] = frozenset(words("""
