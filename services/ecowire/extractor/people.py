@@ -87,8 +87,9 @@ def _name_slots(text: str, org_ends: set[int]) -> tuple[list[int], list[int]]:
 # Single characters that, third in a three-character "name", are the next word's start (孟萌也,
 # 马力作报告, 张辰以, 石峰认为, 孟萌代表): the model and the surname rule both run names into them.
 _SWALLOWED = frozenset("也作以认代表就都则亦即又再还曾均等在和与及是说对为将已向从被把指称讲谈提致主分介会陪率带出参")
-# Words after which a "name" is an ideology or a slogan, not a person (习近平生态文明思想).
-_NOT_PERSON_AFTER = ("生态文明思想", "新时代", "思想", "经济思想", "外交思想", "法治思想", "总书记重要")
+# What makes a "name" an ideology, not a person (习近平生态文明思想, 习近平总书记生态文明思想,
+# 习近平新时代中国特色社会主义思想).
+_NOT_PERSON_AFTER = re.compile(r"(?:总书记|主席|同志)?(?:新时代|[\u4e00-\u9fff]{0,4}思想)")
 # Role words: 黄老师, 张教授 and 习总书记 name nobody.
 _ROLE_ENDINGS = tuple(sorted({"老师", "教授", "总书记", "书记", "总", "方", "人"} | set(HONORIFICS)
                              | set(TRAILING_TITLES), key=len, reverse=True))
@@ -259,7 +260,9 @@ def find_people(
                 and "·" not in name and all(is_cjk(c) for c in name)):
             name = name[:3]  # 申晓莉昆蒙框架: the model ran the name into the next word
         name = _trim_swallowed(text, sp.start, name)
-        if _valid_name(name) and sp.start not in candidates:
+        rule = candidates.get(sp.start)
+        # the model reads the whole word: 揭建平 over the rule's 揭建
+        if _valid_name(name) and (rule is None or (len(name) > len(rule) and name.startswith(rule))):
             candidates[sp.start] = name
             ner_names.add(sp.start)
     for m in _LATIN_NAME.finditer(text):
@@ -285,7 +288,7 @@ def find_people(
     last_titles: list[str] = []
     occupied_end = -1  # candidates come in text order; a name overlapping the previous one is skipped
     for start in sorted(candidates):
-        name = candidates[start]
+        name = _trim_swallowed(text, start, candidates[start])
         end = start + len(name)
         if start < occupied_end:
             continue
@@ -309,7 +312,7 @@ def find_people(
         if not titles and org is None and not _has_cue(text, start, end) and (
                 start not in ner_names or not _model_only_name(text, start, name)):
             continue
-        if text.startswith(_NOT_PERSON_AFTER, end):
+        if _NOT_PERSON_AFTER.match(text, end):
             continue
         p = people.get(name)
         if p is None:

@@ -139,6 +139,10 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
     org_mention_spans = [m for o in orgs for m in o.mentions]
     people = tm.run("people", lambda: find_people(text, org_spans, places, sents, ner, org_mention_spans,
                                                        tokens))
+    # a name inside a document title (《对话陶维东》) is not a person of the article either
+    for p in people:
+        p.mentions = [m for m in p.mentions if not doc_spans.covers(m[0], m[1])]
+    people = [p for p in people if p.mentions]
     quantities = tm.run("quantities", lambda: find_quantities(text, published))
     targets = tm.run("targets", lambda: find_targets(text, published))
 
