@@ -45,8 +45,9 @@ NUMERAL_CHARS = _LOC_DIGITS + "十拾百佰仟万萬亿億"
 # 兆 is a multiplier only when it is not the SI prefix of 兆瓦 / 兆焦 / 兆帕 / 兆赫 / 兆字节.
 _ARABIC = "0-9０-９"
 NUMBER_PATTERN = (
-    # 近百名 / 逾千家 / 近万人: after a qualifier a bare 百/千/万 means one hundred / thousand / …
-    rf"(?:[{_ARABIC}{_LOC_DIGITS}十拾]|(?<=[近逾超])[百千万])"
+    # 近百名 / 逾千家 / 近万人: after a qualifier a bare 百/千/万 means one hundred / thousand / …;
+    # so before 余/多 (百余场 = over a hundred; 数百余 stays vague)
+    rf"(?:[{_ARABIC}{_LOC_DIGITS}十拾]|(?<=[近逾超])[百千万]|(?<![数几上{NUMERAL_CHARS}])[百千万](?=[余多]))"
     rf"(?:[{_ARABIC}{NUMERAL_CHARS}]"
     rf"|[.．](?=[{_ARABIC}])"
     rf"|[{DECIMAL_POINTS}](?=[{_DECIMAL_DIGITS}{_ARABIC}])"

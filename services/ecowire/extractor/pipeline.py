@@ -240,8 +240,11 @@ class _Claim:
     fields: dict[str, str | None]
 
     def accepts(self, q: QuantitySpan) -> bool:
-        if not all(_compatible(self.fields[k], getattr(q, k)) for k in ("subject", "period")):
+        if not _compatible(self.fields["period"], q.period):
             return False
+        mine_s, theirs_s = self.fields["subject"], q.subject
+        if mine_s and theirs_s and not (mine_s in theirs_s or theirs_s in mine_s):
+            return False  # 广宁县 and 同意广宁县 name one subject
         mine, theirs = self.fields["indicator"], q.indicator
         if q.unit == "count" and mine and theirs:
             # 13个镇…: the counted noun is the indicator's head; what follows it varies by mention

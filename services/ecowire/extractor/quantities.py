@@ -214,7 +214,7 @@ def _read_quantity(folded: str, start: int, end: int, surface: str, value: float
         unit, unit_end = unit_match.unit, unit_match.end
     classifier = unit_match.classifier if unit_match else None
     if unit.kind == "count" and _small_cn_count(
-        surface, value, unit_match.classifier if unit_match else None, folded, start
+        surface, value, unit_match.classifier if unit_match else None, folded, start, unit_end
     ):
         return None
     if unit.canonical == "kWh" and folded[pos] == "度":
@@ -234,18 +234,24 @@ def _read_quantity(folded: str, start: int, end: int, surface: str, value: float
 
 
 def _small_cn_count(
-    surface: str, value: float, classifier: str | None = None, folded: str = "", start: int = 0
+    surface: str, value: float, classifier: str | None = None, folded: str = "", start: int = 0,
+    end: int | None = None,
 ) -> bool:
     """三个议题, 两次, 一个里程碑, 十余次提及: counts in Chinese numerals that are narrative, not
-    statistics: single digits (unless a qualifier says they are a requirement: 至少一个), and
-    occasions (次)."""
+    statistics: single digits (unless a qualifier makes them a requirement: 至少一个, 两个以上单位),
+    and occasions (次). Single digits that count things (四个CCUS项目) are lost with them: on the
+    development set, admitting them brought more narrative counts (三项一级指标) than it found."""
     if not all(c in CN_DIGITS or c in "十百千万亿" for c in surface):
         return False
     if classifier == "次":
         return True
     if value >= 10:
         return False
-    return not re.search(r"(?:至少|不少于|最少|不低于)$", folded[max(0, start - 3) : start])
+    if re.search(r"(?:至少|不少于|最少|不低于)$", folded[max(0, start - 3) : start]):
+        return False
+    if end is None:
+        return True
+    return not re.match(r"[\u4e00-\u9fff]{0,6}?(?:及|或)?以上", folded[end : end + 9])
 
 
 def _finish(
