@@ -25,6 +25,18 @@ _MEDIA_TAIL = ("日报", "晚报", "晨报", "时报", "商报", "报", "杂志"
 _MEDIA_AFTER = ("记者", "报道", "刊发", "刊登", "头版", "发表", "评论员", "专访", "消息", "客户端", "官微", "微信")
 _NOT_DOCUMENT_AFTER = ("视频", "宣传片", "纪录片", "电影", "节目", "栏目", "专题片", "微电影", "歌曲", "MV", "动画",
                        "展览", "专栏", "直播", "短片", "话剧", "舞台剧")
+# 观看了《…》: what is watched or listened to is an audiovisual work, not a document.
+_WATCHED_BEFORE = re.compile(r"(?:观看|收看|观影|收听|播放|播出)[了]?[^，,。；;\n]{0,6}$")
+# 《国务院办公厅关于印发控制污染物排放许可制实施方案的通知》: the notice folds into what it issues.
+_ISSUING_NOTICE = re.compile(r"^(?P<issuer>[^《》]{0,30}?)关于印发[《“]?(?P<title>[^《》”]{2,60}?)[》”]?的通知$")
+# A title line that is itself a regulation (…管理办法, …实施细则). Announcements and notices
+# (关于…的公告) are left out: the development set's two annotators split on them evenly.
+_DOC_TITLE_LINE = re.compile(r"^[^\n《》]{2,40}(?:管理办法|实施细则|暂行办法|办法|规定|条例|细则)$")
+# Named plans and reports without 《》 (FACTS): “十三五”规划, 十四五生态环境保护规划, 政府工作报告, 十九大报告.
+_UNBRACKETED = re.compile(
+    r"[“\"]?十[一二三四五六]五[”\"]?(?:[\u4e00-\u9fff]{0,12}?)规划(?:纲要)?(?!期|时期|[\u4e00-\u9fff]{0,2}期间)"
+    r"|(?:(?:19|20)[0-9]{2}年)?政府工作报告|[十二]{1,2}[一二三四五六七八九十]?大报告"
+)
 # Documents have these endings far more often than anything else in 《》.
 _CLAUSE_END = "。！？!?；;\n"
 _SUBJECT_BEFORE = "，,、：:"
@@ -132,13 +144,36 @@ def _date_for(text: str, start: int, dates: list[DateSpan]) -> str | None:
     return best
 
 
+def _unbracketed(text: str, docs: list[Document], by_title: dict[str, Document], body_start: int) -> None:
+    """Documents without 《》: the article's own title line when it is a regulation (…管理办法),
+    and named plans and reports (十二五规划)."""
+    covered = [sp for d in docs for sp in d.mentions]
+    line_end = text.find("\n")
+    if body_start > 0 and line_end > 0:
+        line = text[:line_end].strip()
+        if _DOC_TITLE_LINE.match(line) and line not in by_title:
+            start = text.index(line)
+            doc = Document(line, mentions=[(start, start + len(line))])
+            by_title[line] = doc
+            docs.append(doc)
+    for m in _UNBRACKETED.finditer(text):
+        if any(a <= m.start() < b for a, b in covered):
+            continue
+        title = re.sub(r"[“”\"]", "", m.group(0))
+        doc = by_title.get(title)
+        if doc is None:
+            doc = by_title[title] = Document(title)
+            docs.append(doc)
+        doc.mentions.append(m.span())
+
+
 def find_media(text: str) -> list[tuple[int, int]]:
     """Spans (inside 《》) of newspapers and magazines: media organisations, not documents."""
     return [(m.start(1), m.end(1)) for m in _TITLE.finditer(text)
             if m.group(1).strip() and _is_media(m.group(1).strip(), text[m.end() : m.end() + 6])]
 
 
-def find_documents(text: str, bodies: list[Body], dates: list[DateSpan]) -> list[Document]:
+def find_documents(text: str, bodies: list[Body], dates: list[DateSpan], body_start: int = 0) -> list[Document]:
     docs: list[Document] = []
     by_title: dict[str, Document] = {}
     by_alias: dict[str, Document] = {}
@@ -149,8 +184,13 @@ def find_documents(text: str, bodies: list[Body], dates: list[DateSpan]) -> list
         after = text[m.end() : m.end() + 6]
         if _is_media(title, after):
             continue
-        if any(a in after[:5] for a in _NOT_DOCUMENT_AFTER):
+        if any(a in after[:5] for a in _NOT_DOCUMENT_AFTER) or _WATCHED_BEFORE.search(text, max(0, m.start() - 12),
+                                                                                        m.start()):
             continue
+        notice = _ISSUING_NOTICE.match(title)
+        folded_issuer = None
+        if notice:
+            title, folded_issuer = notice.group("title").strip(), notice.group("issuer").strip() or None
         doc = by_title.get(title) or by_alias.get(title)
         if doc is None:
             # 《方案》 after 《黄浦区碳达峰实施方案》: a short back-reference
@@ -173,6 +213,8 @@ def find_documents(text: str, bodies: list[Body], dates: list[DateSpan]) -> list
             continue
         doc = Document(title)
         doc.issuer, doc.action = _issuer_action(text, m.start(), m.end(), bodies)
+        if notice:
+            doc.issuer, doc.action = folded_issuer or doc.issuer, "印发"
         if doc.action is not None or doc.issuer is not None:
             doc.date = _date_for(text, m.start(), dates)
         am = _ALIAS.match(text, m.end())
@@ -182,6 +224,7 @@ def find_documents(text: str, bodies: list[Body], dates: list[DateSpan]) -> list
         doc.mentions.append(m.span())
         by_title[title] = doc
         docs.append(doc)
+    _unbracketed(text, docs, by_title, body_start)
     # Aliases written in quotes (以下简称“方案”) are mentions too.
     for alias, doc in by_alias.items():
         for m in re.finditer("“" + re.escape(alias) + "”", text):

@@ -145,7 +145,7 @@ def find_events(
             after = text[e : e + 4]
             if any(after.startswith(a) for a in _NOT_AFTER) or any(
                 text[max(0, s - len(b)) : s] == b for b in _NOT_BEFORE
-            ):
+            ) or (w == "上线" and text[s - 1 : s] == "线"):  # 线上线下 holds no 上线
                 continue
             nxt = hits[k + 1] if k + 1 < len(hits) else None
             # 第29次缔约方大会…主题边会: a meeting noun inside the next meeting's name
@@ -235,9 +235,11 @@ def _candidates(text: str, sent: Sentence, si: int, s: int, e: int, w: str, kind
 def _candidate(text: str, sent: Sentence, si: int, s: int, e: int, w: str, kind: str,
                dates: list[DateSpan]) -> Event:
     name, nstart = _name_before(text, sent.start, s, e) if w in _NOUN_TRIGGERS else (None, s)
-    # an edition's year (2019年修订版, 2018年版) dates a document, not the event
+    # an edition's year (2019年修订版, 2018年版) dates a document and a programme year (2018年度…项目)
+    # names a programme, not the event
     in_sent = [_point(d) for d in dates if sent.start <= d.start and d.end <= sent.end
-               and (d.is_point or d.kind == "range") and not text.startswith(_EDITION, d.end)]
+               and (d.is_point or d.kind == "range") and not text.startswith(_EDITION, d.end)
+               and not text[d.start : d.end].endswith("年度")]
     before = [d for d in in_sent if d.end <= s]
     # after the trigger only a full date counts (…签署合作协议，为落实联合国2030年议程 is no date)
     after = [d for d in in_sent if d.start >= e and d.kind == "date"]

@@ -130,7 +130,7 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
         Body(p.start, p.end, p.surface, place=True) for p in places
     ]
     bodies.sort(key=lambda x: x.start)
-    documents = tm.run("documents", lambda: find_documents(text, bodies, dates))
+    documents = tm.run("documents", lambda: find_documents(text, bodies, dates, article.body_start))
     # an organisation named only inside a document title (《中共中央关于…的决定》) is not one of the article's
     doc_spans = SpanSet((s, e) for d in documents for s, e in d.mentions)
     for o in orgs:
