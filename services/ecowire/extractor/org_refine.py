@@ -20,7 +20,8 @@ from __future__ import annotations
 import bisect
 import re
 
-from .lexicons.organizations import INTERNATIONAL_PREFIXES, NOT_ORG_WORDS
+from .lexicons.organizations import INTERNATIONAL_PREFIXES, NOT_ORG_WORDS, SUFFIX_KIND
+from .lexicons.titles import TITLES
 from .lexicons.vocabulary import BODIES
 from .lexicons.world import COUNTRIES, FOREIGN_CITIES, REGIONS
 from .ner import ORG, PER, NerSpan
@@ -29,6 +30,13 @@ from .textscan import SpanSet, Token, is_cjk
 
 # Single characters that open a clause, not a name (对省生态环境厅, 报国家环境保护局, 由…主办).
 _LEADING = frozenset("对报向由据经将把被给从于在和与及并而即")
+# A numeral or 原 ("former") before a national or provincial body is not part of its name
+# (三国家环境保护总局 in a numbered list, 原国家环境保护局).
+_LEADING_BEFORE_HEAD = frozenset("一二三四五六七八九十原")
+_HEADS = ("国家", "中国", "中华", "全国", "国务院", "省", "市", "区", "县")
+# A floor and a room: a venue (联交所五楼多功能厅), not an organisation.
+_VENUE = re.compile(r"[0-9一二三四五六七八九十]+(?:楼|层|号楼)")
+_TRAILING = frozenset("在的和与及是")
 # Ministries and commissions written as a bare "…部": the national ones and their short forms.
 _MINISTRY_WORDS = frozenset(BODIES)
 _MAX_MODEL_ORG = 24
@@ -92,6 +100,29 @@ def _specific(name: str, suffix: str) -> bool:
     return suffix not in _COMPANY_SUFFIXES and len(prefix) >= 5
 
 
+def _ends_with_title(name: str) -> bool:
+    """省委常委, 中心主任: a body and a title, not a body."""
+    return any(name[-k:] in TITLES and len(name) > k for k in (2, 3)) and not name.endswith(("委员会", "会"))
+
+
+def _split_glued(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """Two names written back to back (广州市金融局毕节市人民政府, 综合办公室和纪委): the earlier
+    ones, cut where a name ends in a suffix and a place or 和 starts the next; the last part is
+    the caller's."""
+    from .locations import division_table
+
+    lex = division_table().lexicon
+    parts: list[tuple[int, int]] = []
+    k = s
+    for j in range(s + 2, e - 1):
+        if _suffix_of(text[k:j]) is not None and text[k:j].endswith(tuple(SUFFIX_KIND)) and (
+                lex.match_at(text, j) or (text[j] == "和" and _suffix_of(text[j + 1 : e]))):
+            if text[j] != "和":
+                parts.append((k, j))
+            k = j + 1 if text[j] == "和" else j
+    return parts
+
+
 def _starts_inside(starts: list[int], s: int, e: int) -> bool:
     k = bisect.bisect_left(starts, s)
     return k < len(starts) and starts[k] < e
@@ -121,11 +152,19 @@ def refine_org_spans(text: str, spans: list[OrgSpan], ner: list[NerSpan] | None,
                     is_cjk(c) or (c.isascii() and c.isalnum()) for c in text[n.start : s]):
                 s = n.start
                 break
-        while s < name_end - 2 and text[s] in _LEADING and (s + 1) in starts:
+        while s < name_end - 2 and (
+                (text[s] in _LEADING and ((s + 1) in starts or text.startswith(_HEADS, s + 1)))
+                or (text[s] in _LEADING_BEFORE_HEAD and text.startswith(_HEADS, s + 1))):
             s += 1
         name = text[s:name_end]
-        if _starts_inside(person_starts, s, name_end):
-            continue  # 湖北碳排放权交易中心总经理刘汉武汇报交易中心: a clause, not a name
+        if _starts_inside(person_starts, s, name_end) or _VENUE.search(name) or _ends_with_title(name):
+            continue  # …总经理刘汉武汇报交易中心, 联交所五楼多功能厅, 省委常委: not names
+        parts = _split_glued(text, s, name_end)
+        out.extend(OrgSpan(a, b, text[a:b]) for a, b in parts)
+        if parts:
+            k = parts[-1][1]
+            s = k + 1 if text[k] == "和" else k
+            name = text[s:name_end]
         suffix = _suffix_of(name)
         if suffix and not _specific(name, suffix) and not _supported(s, name_end, by_end):
             continue  # 政策性银行, 碳资产管理公司: common words before the suffix and no model support
@@ -137,6 +176,9 @@ def refine_org_spans(text: str, spans: list[OrgSpan], ner: list[NerSpan] | None,
                 or _starts_inside(starts_sorted, n.start, n.end) or n.start not in starts or n.end not in tok_ends
                 or not _model_name(n.text)):
             continue
-        out.append(OrgSpan(n.start, n.end, n.text, model=True))
+        end = n.end
+        while end - n.start > 3 and text[end - 1] in _TRAILING:
+            end -= 1  # 上海环交所在: the model ran into the next word
+        out.append(OrgSpan(n.start, end, text[n.start : end], model=True))
     out.sort(key=lambda sp: sp.start)
     return out

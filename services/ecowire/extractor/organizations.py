@@ -143,7 +143,9 @@ def _grow_left(tokens: list[Token], j: int, floor: int) -> int:
             left = tokens[i - 2]
             # 住房和城乡建设部, 规划和自然资源局: the conjunction joins two nouns inside one name,
             # unless the left side is already a name (…厅和…局) or a place (中国和美国政府).
-            if (left.pos.startswith("n") and left.pos not in ("ns", "nr", "nt") and _suffix_of(left.word) is None
+            # (战略研究和国际合作中心: a verb that names a remit joins too)
+            if ((left.pos.startswith("n") or left.word in _NAME_VERBS) and left.pos not in ("ns", "nr", "nt")
+                    and _suffix_of(left.word) is None
                     and left.word not in TITLES
                     and tokens[i].pos != "ns" and not _is_boundary(left)):
                 i -= 2
