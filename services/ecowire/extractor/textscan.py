@@ -61,6 +61,8 @@ class Lexicon:
         for w in self.words:
             by_first.setdefault(w[0], set()).add(len(w))
         self._lengths = {k: sorted(v, reverse=True) for k, v in by_first.items()}
+        # the scan jumps from one possible first character to the next in C, not char by char in Python
+        self._first = re.compile("[" + "".join(re.escape(c) for c in sorted(by_first)) + "]") if by_first else None
 
     def match_at(self, text: str, i: int) -> str | None:
         """The longest word starting at `i`, or None."""
@@ -73,16 +75,21 @@ class Lexicon:
     def finditer(self, text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, str]]:
         """Non-overlapping longest matches, left to right."""
         stop = len(text) if end is None else end
+        first = self._first
+        if first is None:
+            return
         i = start
-        lengths = self._lengths
-        while i < stop:
-            if text[i] in lengths:
-                w = self.match_at(text, i)
-                if w is not None and i + len(w) <= stop:
-                    yield i, i + len(w), w
-                    i += len(w)
-                    continue
-            i += 1
+        while True:
+            m = first.search(text, i, stop)
+            if m is None:
+                return
+            i = m.start()
+            w = self.match_at(text, i)
+            if w is not None and i + len(w) <= stop:
+                yield i, i + len(w), w
+                i += len(w)
+            else:
+                i += 1
 
     def ending_at(self, text: str, end: int, max_len: int = 12) -> str | None:
         """The longest word ending exactly at `end`, or None."""
