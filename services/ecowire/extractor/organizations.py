@@ -104,7 +104,12 @@ class Organization:
     definitions: list[tuple[int, int]] = field(default_factory=list)
 
 
+_SUFFIX_LAST = frozenset(k[-1] for k in SUFFIX_KIND)
+
+
 def _suffix_of(word: str) -> str | None:
+    if not word or word[-1] not in _SUFFIX_LAST:
+        return None  # most tokens: one set lookup
     for n in range(min(len(word), 6), 0, -1):
         suf = word[-n:]
         if suf in SUFFIX_KIND:
@@ -112,8 +117,11 @@ def _suffix_of(word: str) -> str | None:
     return None
 
 
+_DEPT_LAST = frozenset(k[-1] for k in DEPARTMENT_SUFFIXES)
+
+
 def _dept_suffix(word: str) -> bool:
-    return word.endswith(DEPARTMENT_SUFFIXES) and not word.endswith("公司")
+    return bool(word) and word[-1] in _DEPT_LAST and word.endswith(DEPARTMENT_SUFFIXES) and not word.endswith("公司")
 
 
 def _is_boundary(tok: Token) -> bool:
