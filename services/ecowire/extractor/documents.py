@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .dates import DateSpan
+from .textscan import SpanSet
 
 _TITLE = re.compile(r"《([^《》\n]{1,80})》")
 _ALIAS = re.compile(r"\s*[（(]\s*(?:以下简称|以下称|下称|简称)[:：]?\s*[《“\"「]([^》”\"」）)]{1,20})[》”\"」]\s*[）)]")
@@ -156,15 +157,16 @@ def _unbracketed(text: str, docs: list[Document], by_title: dict[str, Document],
             doc = Document(line, mentions=[(start, start + len(line))])
             by_title[line] = doc
             docs.append(doc)
+    inside = SpanSet(covered)
     for m in _UNBRACKETED.finditer(text):
-        if any(a <= m.start() < b for a, b in covered):
+        if inside.covers(m.start(), m.start() + 1):
             continue
         title = re.sub(r"[“”\"]", "", m.group(0))
-        doc = by_title.get(title)
-        if doc is None:
-            doc = by_title[title] = Document(title)
-            docs.append(doc)
-        doc.mentions.append(m.span())
+        plan = by_title.get(title)
+        if plan is None:
+            plan = by_title[title] = Document(title)
+            docs.append(plan)
+        plan.mentions.append(m.span())
 
 
 def find_media(text: str) -> list[tuple[int, int]]:

@@ -242,7 +242,8 @@ def _candidate(text: str, sent: Sentence, si: int, s: int, e: int, w: str, kind:
                and not text[d.start : d.end].endswith("年度")]
     before = [d for d in in_sent if d.end <= s]
     # after the trigger only a full date counts (…签署合作协议，为落实联合国2030年议程 is no date)
-    after = [d for d in in_sent if d.start >= e and d.kind == "date"]
+    # (成立于2012年9月, 始于…: the verb's own date follows it, whatever its precision)
+    after = [d for d in in_sent if d.start >= e and (d.kind == "date" or (w.endswith("于") and d.start - e <= 1))]
     # a full date before the name wins over a year inside it (2022年3月13日，北京2022年冬残奥会闭幕式;
     # 8月5日，…召开2022年年中经营形势分析会议)
     full = [d for d in before if d.kind == "date" and d.end <= nstart]

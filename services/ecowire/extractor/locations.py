@@ -169,7 +169,8 @@ _STREET = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,6}?街道(?!办)")
 # 哥伦比亚卡利市, 巴基斯坦旁遮普省: a region or city written after its country
 _AFTER_COUNTRY = re.compile(r"[\u4e00-\u9fff]{2,4}?[省州市邦郡](?![场民值政场])")
 # 粤北地区, 苏南, 皖北: a province's one-character name and a direction
-_PROVINCE_PART = re.compile(r"(?<![\u4e00-\u9fff])[粤苏浙皖鲁豫湘鄂赣闽桂滇黔川陕甘晋冀辽吉黑蒙琼渝沪京津]"
+_PROVINCE_PART = re.compile(r"(?:(?<![\u4e00-\u9fff])|(?<=[和与及、]))"
+                            r"[粤苏浙皖鲁豫湘鄂赣闽桂滇黔川陕甘晋冀辽吉黑蒙琼渝沪京津]"
                             r"(?:东西北|东北|西北|东南|西南|[东南西北中])部?地区")
 # Towns and villages the tagger finds (横石塘镇, 南埔村): below the county table, no code.
 _SMALL_PLACE = re.compile(r"[\u4e00-\u9fff]{1,5}(?:镇|乡|村)")

@@ -32,6 +32,7 @@ from .textscan import SpanSet, Token, is_cjk
 _LEADING = frozenset("对报向由据经将把被给从于在和与及并而即")
 # A numeral or 原 ("former") before a national or provincial body is not part of its name
 # (三国家环境保护总局 in a numbered list, 原国家环境保护局).
+_INNER_LEADING = frozenset("对报向由据经将把被给从于在")
 _LEADING_BEFORE_HEAD = frozenset("一二三四五六七八九十原")
 _HEADS = ("国家", "中国", "中华", "全国", "国务院", "省", "市", "区", "县")
 # A floor and a room: a venue (联交所五楼多功能厅), not an organisation.
@@ -156,6 +157,11 @@ def refine_org_spans(text: str, spans: list[OrgSpan], ner: list[NerSpan] | None,
                 (text[s] in _LEADING and ((s + 1) in starts or text.startswith(_HEADS, s + 1)))
                 or (text[s] in _LEADING_BEFORE_HEAD and text.startswith(_HEADS, s + 1))):
             s += 1
+        # 中心领导对省生态环境厅: a preposition inside the span opens the name after it
+        for k in range(name_end - 3, s, -1):
+            if text[k] in _INNER_LEADING and text.startswith(_HEADS, k + 1):
+                s = k + 1
+                break
         name = text[s:name_end]
         if _starts_inside(person_starts, s, name_end) or _VENUE.search(name) or _ends_with_title(name):
             continue  # …总经理刘汉武汇报交易中心, 联交所五楼多功能厅, 省委常委: not names

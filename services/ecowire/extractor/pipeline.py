@@ -139,10 +139,11 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
     org_mention_spans = [m for o in orgs for m in o.mentions]
     people = tm.run("people", lambda: find_people(text, org_spans, places, sents, ner, org_mention_spans,
                                                        tokens))
-    # a name inside a document title (《对话陶维东》) is not a person of the article either
-    for p in people:
-        p.mentions = [m for m in p.mentions if not doc_spans.covers(m[0], m[1])]
-    people = [p for p in people if p.mentions]
+    # a name inside a title in 《》 (a document, a programme: 《金沙讲坛：陶维东…》) is not a person
+    in_brackets = SpanSet(m.span() for m in _BRACKETED.finditer(text))
+    for person in people:
+        person.mentions = [m for m in person.mentions if not in_brackets.covers(m[0], m[1])]
+    people = [person for person in people if person.mentions]
     quantities = tm.run("quantities", lambda: find_quantities(text, published))
     targets = tm.run("targets", lambda: find_targets(text, published))
 
@@ -197,6 +198,7 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
     return tm.run("facts", build)
 
 
+_BRACKETED = re.compile(r"《[^《》\n]{1,80}》")
 _AT_EVENT = re.compile(r"会上|会议期间|活动中|活动期间|现场|本次|此次|期间")
 
 
