@@ -58,6 +58,8 @@ _BEFORE_AFTER = re.compile(r"^(?:年底|年末)?(?:[上下]午[0-9:：]{0,5}|[0-
                            r"(?:以前|之前|前(?![往来夕景期身列沿]))")
 # 豁免期至2023年12月31日止, 履约时间为7月20日, 截止日期为…: a date written as a time limit
 _UNTIL_AFTER = re.compile(r"^止")
+# 表示在2016年上半年制定…: a stated intention dates what is to be done
+_INTENT_BEFORE = re.compile(r"(?:表示|提出|拟|准备|计划|力争|争取|确保)(?:在|于)\s?$")
 _LIMIT_WORD = re.compile(r"(?:时间|日期|期限|时限|截止日)为|至")
 _LIMIT_BEFORE = re.compile(r"(?:时间|日期|期限|时限|截止日)为\s?$")
 _PLAN_TAIL = re.compile(r"^[”\"」]?(?:规划)?(?:期间|时期|末|规划期)?")
@@ -85,7 +87,9 @@ def _markers(folded: str, dates: list[DateSpan], pub_year: int | None, index: Te
             start = d.start - 1 if d.start and folded[d.start - 1] in '“"「' else d.start
             out.append(_Marker(start, end, str(d.last_year), False, plan=True))
             continue
-        if d.kind not in ("year", "month", "date") or _START_ONLY.match(after):
+        # 上半年, 前三季度 (a part of a year) ends where a deadline would: its last month
+        sub_year = d.kind == "range" and len(d.value) == 15 and d.value[:4] == d.value[8:12]
+        if (d.kind not in ("year", "month", "date") and not sub_year) or _START_ONLY.match(after):
             continue
         if _START_BEFORE.search(before_txt) or _FORECAST.search(before_txt):
             continue
@@ -97,7 +101,8 @@ def _markers(folded: str, dates: list[DateSpan], pub_year: int | None, index: Te
         until = bool(re.search(r"至\s?$", lead_txt) and _UNTIL_AFTER.match(after))
         limit = bool(_LIMIT_BEFORE.search(before_txt)) or until
         has_to = bool(re.search(r"到\s?$", lead_txt)) or limit or bool(
-            re.search(r"(?:在|于|至)\s?$", lead_txt) and (bef or re.search(r"目标|计划|力争|争取|确保|要", lead_txt))
+            re.search(r"(?:在|于|至)\s?$", lead_txt) and (bef or re.search(r"目标|计划|力争|争取|确保|要", lead_txt)
+                                                       or _INTENT_BEFORE.search(before_txt))
         )
         if has_to and _FROM_BEFORE.search(folded, max(index.clause_start(d.start), d.start - 40), d.start):
             continue  # 从2016年…到2023年: a stretch of past time, not a deadline
@@ -108,11 +113,14 @@ def _markers(folded: str, dates: list[DateSpan], pub_year: int | None, index: Te
         opening_year = (
             clause_lead and pub_year is not None and d.last_year > pub_year and folded.startswith((",", "，"), d.end)
         )
-        if not (explicit or opening_year):
+        # …在2016年上半年制定…，下半年开发…: the next part of the year continues the same plan
+        continued = (sub_year and clause_lead and bool(out) and not out[-1].plan
+                     and index.sentence_start(out[-1].start) == index.sentence_start(d.start))
+        if not (explicit or opening_year or continued):
             continue
         start = d.start - len(lead.group().lstrip(",， ")) if lead and lead.group() else d.start
         end = d.end + (bef.end() if bef else 0)
-        deadline = d.value
+        deadline = d.value.split("/")[-1] if sub_year else d.value
         if d.kind == "month" and re.search(r"年(?:底|末)", folded[d.start : end]):
             deadline = deadline[:4]  # 到2023年底: the year
         if limit:

@@ -145,3 +145,10 @@ def test_named_plans_and_issuing_notices_are_documents() -> None:
     assert set(docs) == {"十二五规划", "2024年政府工作报告", "控制污染物排放许可制实施方案"}
     assert docs["控制污染物排放许可制实施方案"].issuer == "国务院办公厅"
     assert docs["控制污染物排放许可制实施方案"].action == "印发"
+
+
+def test_a_stated_plan_for_parts_of_the_year_sets_deadlines() -> None:
+    targets = by_type(_facts("吴宏表示在2016年上半年制定碳币量化的方法学和规则，下半年开发相关系统。",
+                             published_at="2016-03-16"), "target")
+    assert [(t.deadline, t.value) for t in targets] == [("2016-06", None), ("2016-12", None)]
+    assert by_type(_facts("交易所将于7月17日下午收市后统一清结算。", published_at="2023-07-10"), "target") == []
