@@ -34,6 +34,7 @@ TRIGGERS: dict[str, str] = {
     # FACTS' `other`: dated milestones and completed actions (成立于2012年, 开市, 获批, 首笔交易)
     **dict.fromkeys(words("""
 成立于 开市 休市 获批 获评 荣获 准予备案 被确定为 被列为 入选 首笔 首单 公开招标 征集
+主题活动 系列活动 宣传周 宣传月 科普日
 """), "other"),
 }
 TRIGGERS["新闻发布会"] = "meeting"
@@ -54,6 +55,7 @@ _DATE_CUE = re.compile(
     r"\d{1,2}月\d{1,2}日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日|\d{1,2}日|"
     r"当地时间|日前|近日|今天|昨天|昨日|今日|上午|下午|晚间"
 )
+_GAMES = re.compile(r"奥会|运动会|亚运|全运|运会")
 _EDITION = ("修订版", "版", "修订")
 _DATE_JOIN = re.compile(r"^[和及与、,，]?$")
 _NOT_BEFORE = ("未", "不", "无", "将不", "尚未", "没有", "暂停", "取消")
@@ -62,7 +64,7 @@ _NAME_STOP = re.compile(
     r"从|赴|前往|亮相|作为|通过|借助|利用|围绕|就|同|参与|组织|开展|成功|隆重|盛大|正式|顺利|首届(?=[^会]*$)"
 )
 _GENERIC_NAME = re.compile(
-    r"^(?:此次|本次|这次|该|本届|这场|此|本|上述|相关|有关|各类|各种|一系列|系列|多场|一场|多次|一次|首次|历次)"
+    r"^(?:此次|本次|这次|该|本届|这场|此|本|上述|相关|有关|各类|各种|一系列|系列|多场|一场|多次|一次|首次|历次|大型)"
 )
 _INSTRUMENT = re.compile(
     r"(?:了|正式|共同)?([^，,。；;\n]{0,14}?(?:谅解备忘录|合作备忘录|备忘录|框架协议|合作协议|战略合作协议|协议书|协议|"
@@ -235,6 +237,8 @@ def _candidates(text: str, sent: Sentence, si: int, s: int, e: int, w: str, kind
 def _candidate(text: str, sent: Sentence, si: int, s: int, e: int, w: str, kind: str,
                dates: list[DateSpan]) -> Event:
     name, nstart = _name_before(text, sent.start, s, e) if w in _NOUN_TRIGGERS else (None, s)
+    if w in ("开幕式", "闭幕式") and name and _GAMES.search(name):
+        kind = "other"  # 冬残奥会闭幕式: the ceremony of games, not a meeting
     # an edition's year (2019年修订版, 2018年版) dates a document and a programme year (2018年度…项目)
     # names a programme, not the event
     in_sent = [_point(d) for d in dates if sent.start <= d.start and d.end <= sent.end

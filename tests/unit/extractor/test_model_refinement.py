@@ -152,3 +152,9 @@ def test_a_stated_plan_for_parts_of_the_year_sets_deadlines() -> None:
                              published_at="2016-03-16"), "target")
     assert [(t.deadline, t.value) for t in targets] == [("2016-06", None), ("2016-12", None)]
     assert by_type(_facts("交易所将于7月17日下午收市后统一清结算。", published_at="2023-07-10"), "target") == []
+
+
+def test_themed_activities_and_games_ceremonies_are_other_events() -> None:
+    events = by_type(_facts("9月18日，广碳所举办2023年广州市全国科普日主题活动。2022年3月13日晚，北京2022年冬残奥会"
+                            "闭幕式在国家体育场举行。", published_at="2023-09-20"), "event")
+    assert {(e.kind, e.date) for e in events} == {("other", "2023-09-18"), ("other", "2022-03-13")}
