@@ -29,7 +29,7 @@ _LABELS = frozenset({PER, LOC, ORG})
 # but padding in a batch is not, and names never span a clause.
 MAX_CLAUSE = 120
 ROW = 160
-BATCH = 2
+BATCH = 3
 _CLAUSE_END = re.compile(r"[。！？；!?;\n]")
 _COMMA = re.compile(r"[，,、：:]")
 _HAS_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
