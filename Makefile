@@ -47,6 +47,7 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/normalizer_bench.py
 	$(BIN)/python benchmarks/extractor_bench.py
+	$(BIN)/python benchmarks/extractor_bench.py --corpus
 	$(BIN)/python benchmarks/pipeline_bench.py
 
 clean:
