@@ -158,3 +158,12 @@ def test_large_document_under_the_cap_is_linear() -> None:
     t_big = time.process_time() - t0
     assert "layout_joined" in a.flags
     assert t_big < 30 * max(t_small, 0.01)  # 10× the input, well under 30× the time
+
+
+def test_a_long_run_of_digits_costs_linear_time() -> None:
+    # the counters pattern once backtracked into every digit run: 40k digits took 37 s, 1M hours.
+    # A generous budget, far above the linear cost (~40 ms for 1M digits) and far below the old one.
+    for n in (40_000, 400_000):
+        t0 = time.process_time()
+        normalize(make_raw("第一句。\n" + "7" * n + "\n最后一句。"))
+        assert time.process_time() - t0 < 5.0, n
