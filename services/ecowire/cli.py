@@ -15,6 +15,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,23 +23,53 @@ from typing import Any
 
 from ecowire_schemas import TOPICS, IngestRequest, SourceMeta
 
+from .core.clients import BrokerUnreachable, settings_error, start_client
 from .core.settings import Settings, get_settings
 from .files import expand, ingest_requests
 
 # ------------------------------------------------------------------ extract (in-process)
 
+def _inputs(items: Sequence[str]) -> list[Path | None]:
+    """The files to read (None: standard input, written `-`); a missing path or an empty folder is a
+    usage error."""
+    out: list[Path | None] = []
+    for item in items:
+        if item == "-":
+            out.append(None)
+            continue
+        p = Path(item)
+        if not p.exists():
+            raise FileNotFoundError(f"{item}: no such file or folder")
+        found = list(expand([p]))
+        if not found:
+            raise FileNotFoundError(f"{item}: the folder holds no files")
+        out.extend(found)
+    return out
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
-    from .inprocess import extract_file
+    from .inprocess import extract_bytes, extract_file
 
     out = sys.stdout
     all_items: list[dict[str, Any]] = []
     status = 0
-    for path in expand(args.files):
+    try:
+        inputs = _inputs(args.files)
+    except FileNotFoundError as e:
+        print(f"ecowire extract: {e}", file=sys.stderr)
+        return 2
+    for path in inputs:
+        name = "-" if path is None else str(path)
         try:
-            results = extract_file(path, published_at=args.published_at, source=args.source)
+            if path is None:
+                results = extract_bytes(sys.stdin.buffer.read(), published_at=args.published_at, source=args.source)
+            else:
+                results = extract_file(path, published_at=args.published_at, source=args.source)
         except Exception as e:  # noqa: BLE001 - one bad file must not hide the others' facts; exit status says it
-            why = getattr(e, "reason", type(e).__name__)  # a Reject names its reason
-            print(f"ecowire extract: {path}: {why}: {e}", file=sys.stderr)
+            why = getattr(e, "reason", None)  # a Reject names its reason, and its message may start with it
+            msg = str(e)
+            text = msg if why is None or msg.startswith(str(why)) else f"{why}: {msg}"
+            print(f"ecowire extract: {name}: {text if why else f'{type(e).__name__}: {msg}'}", file=sys.stderr)
             status = 1
             continue
         for article, facts in results:
@@ -47,7 +78,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
                     out.write(f.model_dump_json() + "\n")
             else:
                 all_items.append({
-                    "file": str(path),
+                    "file": name,
                     "article": article.model_dump(mode="json", exclude={"offsets", "minhash"}),
                     "facts": [f.model_dump(mode="json") for f in facts],
                 })
@@ -66,7 +97,7 @@ async def publish_requests(settings: Settings, requests: Sequence[IngestRequest]
 
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
                                 enable_idempotence=True, max_request_size=settings.max_message_bytes)
-    await producer.start()
+    await start_client(producer, settings.bootstrap_servers)
     try:
         topic = settings.topic("ingest")
         futures, ids = [], []
@@ -108,7 +139,7 @@ async def tail(settings: Settings, topic: str, follow: bool, limit: int | None, 
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.bootstrap_servers, group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 max_partition_fetch_bytes=settings.max_message_bytes)
-    await consumer.start()
+    await start_client(consumer, settings.bootstrap_servers)
     n = 0
     try:
         idle_rounds = 0
@@ -156,7 +187,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if args.action == "create":
-        created = asyncio.run(ensure_topics(settings))
+        created = asyncio.run(ensure_topics(settings, connect_timeout_s=args.wait))
         print(f"created {len(created)} topic(s): {', '.join(created) or '-'}")
     else:
         for t in TOPICS:
@@ -179,11 +210,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ecowire", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"ecowire {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("extract", help="run the pipeline in-process on files; print facts")
-    e.add_argument("files", nargs="+", help="files or folders (HTML or text, any of UTF-8/GBK/Big5)")
-    e.add_argument("--published-at", help="publication date (ISO) when the document does not say")
+    e.add_argument("files", nargs="+", help="files or folders (HTML or text, any of UTF-8/GBK/Big5); - reads stdin")
+    e.add_argument("--published-at", type=_iso_date, metavar="DATE",
+                   help="publication date (YYYY-MM-DD) for articles whose text states none")
     e.add_argument("--source", help="publisher name")
     e.add_argument("--format", choices=["jsonl", "json"], default="jsonl")
     e.set_defaults(func=cmd_extract)
@@ -198,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     pub = sub.add_parser("publish", help="put files, folders or URLs on the ingest topic")
     pub.add_argument("items", nargs="+")
     pub.add_argument("--source")
-    pub.add_argument("--published-at")
+    pub.add_argument("--published-at", type=_iso_date, metavar="DATE",
+                     help="the publisher's publication date (YYYY-MM-DD); it wins over a date on the page")
     pub.add_argument("--title")
     pub.set_defaults(func=cmd_publish)
 
@@ -210,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tp = sub.add_parser("topics", help="create or list the declared topics")
     tp.add_argument("action", choices=["create", "list"])
+    tp.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the broker (default 10)")
     tp.set_defaults(func=cmd_topics)
 
     _optional_subcommands(sub)
@@ -226,12 +261,46 @@ def _optional_subcommands(sub: Any) -> None:
         add(sub)
 
 
+def _iso_date(value: str) -> str:
+    """An argparse type: an ISO date (or the Chinese forms the normalizer reads), else a usage error."""
+    from .normalizer.dates import normalize_iso
+
+    iso = normalize_iso(value)
+    if iso is None:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (write YYYY-MM-DD)")
+    return iso
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ecowire")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse first (so --help and --version work whatever the environment holds), then settings."""
+    from pydantic import ValidationError
+
     from .core.logs import configure_logging
 
-    configure_logging(get_settings().log_level, "console")
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        settings = get_settings()
+    except ValidationError as e:
+        print(f"ecowire: {settings_error(e)}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, "console")
+    # a command reports an unreachable broker in one line of its own; aiokafka's per-attempt
+    # connection errors would only repeat it
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    try:
+        return int(args.func(args) or 0)
+    except BrokerUnreachable as e:
+        print(f"ecowire {args.command}: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

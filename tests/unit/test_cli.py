@@ -75,3 +75,60 @@ def test_every_subcommand_is_registered() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert {"extract", "run", "publish", "tail", "topics", "eval", "sources", "query"} <= set(sub.choices)
+
+
+def _cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+         module: str = "ecowire", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, input=stdin,
+                          cwd=cwd or ROOT, timeout=300, check=False, env={**os.environ, **(env or {})})
+
+
+def test_version_and_python_dash_m() -> None:
+    r = _cli("--version")
+    assert r.returncode == 0 and r.stdout.startswith("ecowire ")
+    assert _cli("--help").returncode == 0
+
+
+def test_a_malformed_setting_is_one_line_and_help_still_works() -> None:
+    env = {"ECOWIRE_PARTITIONS": "abc"}
+    assert _cli("--help", env=env).returncode == 0
+    r = _cli("topics", "list", env=env)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "ECOWIRE_PARTITIONS='abc'" in r.stderr
+
+
+def test_extract_reads_stdin_and_dates_only_what_the_text_leaves_undated(tmp_path: Path) -> None:
+    r = _cli("extract", "-", "--published-at", "2024-12-20", stdin="生态环境部12月14日召开会议。")
+    assert r.returncode == 0, r.stderr
+    assert any(json.loads(line).get("date") == "2024-12-14" for line in r.stdout.splitlines())
+    # a date the page states wins over the option (the option is a fallback, as its help says)
+    r = _cli("extract", str(SEEDS / "004_911120dd2951dd3b.txt"), "--published-at", "2020-01-01", "--format", "json")
+    assert json.loads(r.stdout)[0]["article"]["published_at"] == "2024-11-22"
+
+
+def test_extract_usage_errors_are_one_line_with_status_two(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for args, needle in ((["extract", str(empty)], "holds no files"),
+                         (["extract", str(tmp_path / "nope.txt")], "no such file"),
+                         (["extract", "-", "--published-at", "yesterday"], "not a date")):
+        r = _cli(*args, stdin="")
+        assert r.returncode == 2 and needle in r.stderr, (args, r.stderr)
+
+
+def test_an_unreachable_broker_is_one_line_naming_it() -> None:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+    for args in (["tail", "facts"], ["publish", str(SEEDS / "004_911120dd2951dd3b.txt")],
+                 ["topics", "create", "--wait", "1"]):
+        r = _cli(*args, env=env)
+        assert r.returncode == 1, (args, r.stderr)
+        assert r.stderr.count("\n") == 1 and "127.0.0.1:1" in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr and "Unclosed" not in r.stderr
+
+
+def test_eval_works_from_any_directory(tmp_path: Path) -> None:
+    r = _cli("eval", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["overall"]["gold"] == 463

@@ -22,6 +22,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from ..core.clients import start_client
 from ..core.settings import Settings, get_settings
 from .view import QUERIES, ResultsView
 
@@ -88,7 +89,7 @@ def query_http(url: str, what: str, filters: dict[str, str], ident: str | None,
 
 async def partitions(settings: Settings, topic: str) -> list[int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="ecowire-query")
-    await admin.start()
+    await start_client(admin, settings.bootstrap_servers)
     try:
         (described,) = await admin.describe_topics([topic])
     finally:
@@ -105,7 +106,7 @@ async def load_view(settings: Settings) -> ResultsView:
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="earliest",
                                 max_partition_fetch_bytes=settings.max_message_bytes)
-    await consumer.start()
+    await start_client(consumer, settings.bootstrap_servers)
     view = ResultsView()
     try:
         tps = [TopicPartition(topic, p) for p in await partitions(settings, topic)]

@@ -9,6 +9,7 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from ecowire_schemas.topics import TOPICS, TopicSpec
 
+from .clients import BrokerUnreachable
 from .logs import get_logger
 from .settings import Settings
 
@@ -39,9 +40,12 @@ async def ensure_topics(
         try:
             await admin.start()
             break
-        except KafkaConnectionError:
+        except KafkaConnectionError as e:
             if asyncio.get_running_loop().time() > deadline:
-                raise
+                await admin.close()
+                raise BrokerUnreachable(f"cannot reach the Kafka broker at {settings.bootstrap_servers} within "
+                                        f"{connect_timeout_s:.0f} s; start one with `make kafka-start` or point "
+                                        "KAFKA_BOOTSTRAP_SERVERS at yours") from e
             await asyncio.sleep(1.0)
     try:
         existing = set(await admin.list_topics())

@@ -22,6 +22,7 @@ from typing import Literal
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ecowire.core.clients import start_client
 from ecowire.core.logs import get_logger
 from ecowire.core.settings import Settings
 from ecowire_schemas.common import stable_id
@@ -178,7 +179,7 @@ async def load_state(settings: Settings, timeout_s: float = 60.0) -> dict[str, S
         auto_offset_reset="earliest",
         client_id="ecowire-fetcher-state",
     )
-    await consumer.start()
+    await start_client(consumer, settings.bootstrap_servers)
     entries: dict[str, StateValue] = {}
     started = time.monotonic()
     end: dict[TopicPartition, int] | None = None
