@@ -7,5 +7,7 @@ COPY schemas ./schemas
 COPY services ./services
 RUN pip install --no-compile . && useradd --system --uid 10001 ecowire
 USER ecowire
+# Each service answers /health on ECOWIRE_HTTP_PORT; the probe asks it (the CLI image is always healthy).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "ecowire.core.healthcheck"]
 # The service to run is the command: ecowire-fetcher | ecowire-normalizer | ecowire-extractor | ecowire-aggregator
 CMD ["ecowire", "--help"]

@@ -140,7 +140,13 @@ async def publish_and_show(settings: Settings, seeds: Path | None, follow: bool,
     return len(seen)
 
 
+# One machine, services restarted by hand: quick group timings unless the environment sets them.
+LOCAL_TIMINGS = {"session_timeout_ms": 10_000, "heartbeat_interval_ms": 1_000}
+
+
 def run_pipeline(settings: Settings, seeds: Path | None, follow: bool, timeout_s: float) -> int:
+    quick = {k: v for k, v in LOCAL_TIMINGS.items() if k not in settings.model_fields_set}
+    settings = settings.model_copy(update=quick)
     started_broker = start_local_broker(settings)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:

@@ -67,3 +67,20 @@ def test_topics_are_created_by_a_one_shot_job_before_services_start(compose: dic
 def test_dockerfile_installs_the_package() -> None:
     text = Path(ROOT / "Dockerfile").read_text("utf-8")
     assert "pip install" in text and "COPY services" in text and "COPY schemas" in text
+
+
+def test_every_service_has_a_healthcheck_that_asks_its_own_health_endpoint() -> None:
+    import os
+    import subprocess
+    import sys
+
+    doc = yaml.safe_load((ROOT / "docker-compose.yml").read_text("utf-8"))
+    for name in ("fetcher", "normalizer", "extractor", "aggregator"):
+        assert doc["services"][name]["healthcheck"]["test"][-1] == "ecowire.core.healthcheck", name
+    assert "HEALTHCHECK" in (ROOT / "Dockerfile").read_text("utf-8")
+    # the probe itself: nothing listens on this port, so it reports unhealthy; without a port it is the CLI
+    env = {**os.environ, "ECOWIRE_HTTP_PORT": "1"}
+    probe = [sys.executable, "-m", "ecowire.core.healthcheck"]
+    assert subprocess.run(probe, env=env, capture_output=True, timeout=30, check=False).returncode == 1
+    env.pop("ECOWIRE_HTTP_PORT")
+    assert subprocess.run(probe, env=env, capture_output=True, timeout=30, check=False).returncode == 0

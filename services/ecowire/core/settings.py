@@ -30,9 +30,10 @@ class Settings(BaseSettings):
     http_port: int | None = None  # None: the service's default port
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
-    # Consumer tuning: short group timings keep tests and restarts quick.
-    session_timeout_ms: int = 10_000
-    heartbeat_interval_ms: int = 1_000
+    # Consumer group timings: Kafka's own client defaults, for production (a stage handling a large
+    # document must not be thrown out of its group). Tests and `ecowire run` set quicker ones.
+    session_timeout_ms: int = 45_000
+    heartbeat_interval_ms: int = 3_000
     max_poll_interval_ms: int = 300_000
     max_message_bytes: int = 8 * 1024 * 1024
     graceful_timeout_s: float = 15.0
