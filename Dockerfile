@@ -2,10 +2,12 @@
 FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE requirements.lock ./
+# the locked dependencies first (a layer that changes only with the lockfile), then ecowire itself
+RUN pip install --no-compile -r requirements.lock
 COPY schemas ./schemas
 COPY services ./services
-RUN pip install --no-compile . && useradd --system --uid 10001 ecowire
+RUN pip install --no-compile --no-deps . && useradd --system --uid 10001 ecowire
 USER ecowire
 # Each service answers /health on ECOWIRE_HTTP_PORT; the probe asks it (the CLI image is always healthy).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "ecowire.core.healthcheck"]

@@ -5,13 +5,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install kafka-start kafka-stop lint typecheck schemas bench eval clean compose-check
+.PHONY: run test install lock kafka-start kafka-stop lint typecheck schemas bench eval clean compose-check
 
-$(STAMP): pyproject.toml
+# Every package, direct and transitive, at the version in the lockfile (`make lock` renews it).
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip==25.3
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/pip install -q pip-tools==7.5.2
+	$(BIN)/pip-compile -q --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile -q --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
 
 install: $(STAMP)
 

@@ -59,3 +59,32 @@ def test_no_runtime_dependency_is_gpl_only() -> None:
         if gpl_only(text):
             offenders[name] = text
     assert offenders == {}
+
+
+def test_the_lockfiles_pin_every_dependency_as_pyproject_does() -> None:
+    import re
+    import tomllib
+
+    from tests.support import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+
+    def pins(path: str) -> dict[str, str]:
+        out = {}
+        for line in (ROOT / path).read_text("utf-8").splitlines():
+            m = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line)
+            if m:
+                out[m.group(1).lower().replace("_", "-")] = m.group(2)
+        return out
+
+    def direct(specs: list[str]) -> dict[str, str]:
+        out = {}
+        for spec in specs:
+            name, _, version = spec.partition("==")
+            out[re.sub(r"\[.*\]", "", name).lower().replace("_", "-")] = version.split(";")[0].strip()
+        return out
+
+    runtime, dev = pins("requirements.lock"), pins("requirements-dev.lock")
+    assert direct(project["dependencies"]).items() <= runtime.items()
+    assert direct(project["dependencies"] + project["optional-dependencies"]["dev"]).items() <= dev.items()
+    assert runtime.items() <= dev.items(), "the service image must run what the tests ran"
