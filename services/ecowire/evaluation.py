@@ -30,7 +30,7 @@ Matching rule (per article and per type, one-to-one)
     the shorter one occur in the other. Text normalisation: NFKC-free width folding of ASCII, no
     whitespace, brackets and quotes removed (《》“”「」…), dashes and middle dots unified, lower case.
 
-    Among compatible pairs an optimal assignment (Hungarian algorithm) first maximises the number of
+    Among compatible pairs an optimal assignment (scipy's `linear_sum_assignment`) first maximises the number of
     matches, then the tie-break score (exact rather than weak name matches, agreeing qualifier and
     indicator, …). Each gold fact and each predicted fact is used at most once, so a duplicate
     prediction of one claim counts as a false positive.
@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz
+from scipy.optimize import linear_sum_assignment
 
 from ecowire_schemas import FACT_TYPES
 from ecowire_schemas.facts import CANONICAL_UNITS
@@ -252,49 +253,6 @@ COMPATIBLE: dict[str, Callable[[FactDict, FactDict], float | None]] = {
 
 # ------------------------------------------------------------------ one-to-one assignment
 
-def _hungarian(cost: list[list[float]]) -> list[int]:
-    """Minimum-cost assignment of every row to a distinct column (rows <= columns).
-
-    Returns the column of each row. Classic O(n^2 m) potentials method.
-    """
-    n, m = len(cost), len(cost[0])
-    inf = float("inf")
-    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
-    p, way = [0] * (m + 1), [0] * (m + 1)
-    for i in range(1, n + 1):
-        p[0], j0 = i, 0
-        minv, used = [inf] * (m + 1), [False] * (m + 1)
-        while True:
-            used[j0] = True
-            i0, delta, j1 = p[j0], inf, 0
-            row = cost[i0 - 1]
-            for j in range(1, m + 1):
-                if not used[j]:
-                    cur = row[j - 1] - u[i0] - v[j]
-                    if cur < minv[j]:
-                        minv[j], way[j] = cur, j0
-                    if minv[j] < delta:
-                        delta, j1 = minv[j], j
-            for j in range(m + 1):
-                if used[j]:
-                    u[p[j]] += delta
-                    v[j] -= delta
-                else:
-                    minv[j] -= delta
-            j0 = j1
-            if p[j0] == 0:
-                break
-        while j0:
-            j1 = way[j0]
-            p[j0] = p[j1]
-            j0 = j1
-    col_of_row = [0] * n
-    for j in range(1, m + 1):
-        if p[j]:
-            col_of_row[p[j] - 1] = j - 1
-    return col_of_row
-
-
 def match(fact_type: str, gold: Sequence[FactDict], pred: Sequence[FactDict]) -> list[tuple[int, int]]:
     """Optimal one-to-one pairs (gold index, predicted index) of compatible facts of one type.
 
@@ -311,12 +269,9 @@ def match(fact_type: str, gold: Sequence[FactDict], pred: Sequence[FactDict]) ->
                 any_pair = True
     if not any_pair:
         return []
-    transpose = len(gold) > len(pred)
-    w = [list(col) for col in zip(*weights, strict=True)] if transpose else weights
-    top = max(max(r) for r in w)
-    cols = _hungarian([[top - x for x in r] for r in w])
-    pairs = [(c, r) if transpose else (r, c) for r, c in enumerate(cols)]
-    return sorted((gi, pi) for gi, pi in pairs if weights[gi][pi] > 0)
+    # scipy's rectangular assignment (the Hungarian method, as LAPJV) maximising the summed weight
+    rows, cols = linear_sum_assignment(weights, maximize=True)
+    return sorted((int(gi), int(pi)) for gi, pi in zip(rows, cols, strict=True) if weights[gi][pi] > 0)
 
 
 # ------------------------------------------------------------------ field accuracy

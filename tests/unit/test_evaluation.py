@@ -156,14 +156,25 @@ def test_assignment_is_optimal_not_greedy() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 5).flatmap(lambda n: st.integers(n, 6).flatmap(
-    lambda m: st.lists(st.lists(st.integers(0, 9), min_size=m, max_size=m), min_size=n, max_size=n))))
-def test_hungarian_finds_the_minimum_cost_assignment(cost: list[list[int]]) -> None:
-    n, m = len(cost), len(cost[0])
-    cols = ev._hungarian([[float(x) for x in row] for row in cost])
-    assert len(set(cols)) == n and all(0 <= c < m for c in cols)
-    best = min(sum(cost[i][c] for i, c in enumerate(perm)) for perm in itertools.permutations(range(m), n))
-    assert sum(cost[i][c] for i, c in enumerate(cols)) == best
+@given(st.integers(1, 5).flatmap(lambda n: st.integers(1, 5).flatmap(
+    lambda m: st.lists(st.lists(st.booleans(), min_size=m, max_size=m), min_size=n, max_size=n))))
+def test_matching_pairs_as_many_facts_as_any_one_to_one_assignment(compat: list[list[bool]]) -> None:
+    # gold i and prediction j are compatible when compat[i][j]: an organisation name match
+    n, m = len(compat), len(compat[0])
+    gold = [org(f"机构{i}") for i in range(n)]
+    pred = [org("|".join(f"机构{i}" for i in range(n) if compat[i][j]) or "无") for j in range(m)]
+    ev.COMPATIBLE["_test"] = lambda g, p: 1.0 if g["name"] in p["name"].split("|") else None
+    try:
+        pairs = ev.match("_test", gold, pred)
+    finally:
+        del ev.COMPATIBLE["_test"]
+    assert all(compat[g][p] for g, p in pairs)
+    assert len({g for g, _ in pairs}) == len(pairs) == len({p for _, p in pairs})
+    k = min(n, m)
+    best = max((sum(compat[i][c] for i, c in zip(rows, perm, strict=True))
+                for rows in itertools.combinations(range(n), k) for perm in itertools.permutations(range(m), k)),
+               default=0)
+    assert len(pairs) == best
 
 
 def test_exact_match_preferred_over_weak_when_counts_tie() -> None:
