@@ -99,12 +99,14 @@ class Service:
         return "".join(p.read_text("utf-8", "replace")[-n:] for p in logs[-1:])
 
 
-async def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes, dict[str, str]]]) -> None:
+async def produce(bootstrap: str, topic: str,
+                  records: Iterable[tuple[bytes | None, bytes, dict[str, str] | dict[str, bytes]]]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=8 * 1024 * 1024)
     await producer.start()
     try:
         futures = [
-            await producer.send(topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()])
+            await producer.send(topic, value, key=key, headers=[(k, v if isinstance(v, bytes) else v.encode())
+                                                                for k, v in headers.items()])
             for key, value, headers in records
         ]
         await asyncio.gather(*futures)

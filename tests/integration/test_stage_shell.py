@@ -39,6 +39,9 @@ async def test_bad_messages_are_dead_lettered_and_the_next_good_one_flows(kafka_
         (b"k3", json.dumps({"schema_version": 9, "content": "x"}).encode(), {}),
         (b"k4", IngestRequest(content="poison").model_dump_json().encode(), {}),
         (b"k5", IngestRequest(content="bug").model_dump_json().encode(), {}),
+        # both once failed inside FastStream before the handler, and were committed with no dead letter
+        (b"k8", b"[" * 20_000 + b"]" * 20_000, {}),
+        (b"k9", good[1].model_dump_json().encode(), {"schema-version": b"\xff\xfe"}),
         (b"k6", good[1].model_dump_json().encode(), {}),
         (b"k7", good[2].model_dump_json().encode(), {}),
     ]
@@ -48,15 +51,16 @@ async def test_bad_messages_are_dead_lettered_and_the_next_good_one_flows(kafka_
     app = build_app(echo_stage(s), s)
     async with TestApp(app):
         out = await consume(s.bootstrap_servers, s.topic("raw"), until=3, timeout=60)
-        dlq = await consume(s.bootstrap_servers, s.topic("dlq"), until=5, timeout=60)
+        dlq = await consume(s.bootstrap_servers, s.topic("dlq"), until=7, timeout=60)
     assert sorted(json.loads(r.value)["content"] for r in out) == ["doc 0", "doc 1", "doc 2"]
     reasons = [header(r, "dlq-reason") for r in dlq]
-    assert reasons == ["malformed_json", "malformed_json", "unsupported_schema_version", "poison", "stage_error"]
+    assert reasons == ["malformed_json", "malformed_json", "unsupported_schema_version", "poison", "stage_error",
+                       "json_too_deep", "invalid_header"]
     assert dlq[0].value == b"{malformed json"  # the original bytes, untouched
     assert all(header(r, "dlq-stage") == "fetcher" for r in dlq)
     assert all(header(r, "dlq-source-topic") == s.topic("ingest") for r in dlq)
     offsets = [int(header(r, "dlq-source-offset") or -1) for r in dlq]
-    assert offsets == sorted(offsets) and len(set(offsets)) == 5
+    assert offsets == sorted(offsets) and len(set(offsets)) == 7
     assert header(dlq[4], "dlq-error-class") == "RuntimeError"
 
 

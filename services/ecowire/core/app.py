@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -66,6 +67,33 @@ def to_record(msg: KafkaMessage) -> InRecord:
     )
 
 
+async def parse_safely(record: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's parser decodes every header as UTF-8 and raises on anything else, before our
+    handler runs (the record was then skipped by the next commit, with no dead letter). Headers
+    that are not UTF-8 reach the handler with replacement characters instead, and the stage
+    dead-letters the record with reason `invalid_header`."""
+    headers = record.headers or ()
+    if any(isinstance(v, bytes | bytearray) and not _is_utf8(v) for _, v in headers):
+        safe = [(k, bytes(v).decode("utf-8", "replace").encode() if isinstance(v, bytes | bytearray) else v)
+                for k, v in headers]
+        record = dataclasses.replace(record, headers=safe)
+    return await original(record)
+
+
+async def raw_body(msg: KafkaMessage, original: Callable[[Any], Awaitable[Any]]) -> bytes:
+    """No decoding in FastStream: its JSON decoder recurses (a 20,000-deep array raised
+    RecursionError before our handler). The stage decodes the bytes itself (`records.decode`)."""
+    return bytes(msg.body)
+
+
+def _is_utf8(value: bytes | bytearray) -> bool:
+    try:
+        bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
     # Series exist from the first scrape, so rate() sees the first burst of work.
@@ -82,6 +110,8 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
         max_poll_interval_ms=settings.max_poll_interval_ms,
         max_partition_fetch_bytes=settings.max_message_bytes,
         fetch_max_bytes=settings.max_message_bytes * 2,
+        parser=parse_safely,
+        decoder=raw_body,
     )
 
     @subscriber

@@ -78,6 +78,8 @@ def decode_headers(raw: Any) -> dict[str, str]:
 def decode(adapter: TypeAdapter[Any], record: InRecord, expected_version: int = 1) -> Any:
     """Parse a record's JSON value into its contract model, or raise `Reject` saying why."""
     header_version = record.headers.get(H_SCHEMA_VERSION)
+    if header_version is not None and "\ufffd" in header_version:
+        raise Reject("invalid_header", f"header {H_SCHEMA_VERSION} is not UTF-8 text: {header_version!r}")
     if header_version is not None and header_version != str(expected_version):
         raise Reject(
             "unsupported_schema_version",
@@ -93,6 +95,8 @@ def decode(adapter: TypeAdapter[Any], record: InRecord, expected_version: int = 
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise Reject("malformed_json", f"value is not JSON: {e}") from e
+    except RecursionError as e:  # [[[[…]]]] 20,000 deep: no contract nests like that
+        raise Reject("json_too_deep", "value nests deeper than the JSON parser's recursion limit") from e
     if not isinstance(data, dict):
         raise Reject("invalid_schema", f"expected a JSON object, got {type(data).__name__}")
     version = data.get("schema_version", expected_version)
