@@ -23,6 +23,8 @@ H_DLQ_SOURCE_TOPIC = "dlq-source-topic"
 H_DLQ_SOURCE_PARTITION = "dlq-source-partition"
 H_DLQ_SOURCE_OFFSET = "dlq-source-offset"
 H_DLQ_FAILED_AT = "dlq-failed-at"
+H_DLQ_ORIGINAL_SIZE = "dlq-original-size"
+H_DLQ_ORIGINAL_SHA256 = "dlq-original-sha256"
 
 
 class Contract(BaseModel):

@@ -1,7 +1,8 @@
 """dlq.v1: a message a stage could not process.
 
-The record value is the ORIGINAL bytes, untouched, so it can be inspected and replayed; the record
-key is the original key; everything about the failure travels in headers (names in `common`).
+The record value is the ORIGINAL bytes, untouched, so it can be inspected and replayed (unless the
+original would not fit in a record: then its first bytes, with its size and SHA-256 in headers); the
+record key is the original key; everything about the failure travels in headers (names in `common`).
 `DeadLetter` is the typed view of those headers.
 """
 
@@ -16,6 +17,8 @@ from .common import (
     H_DLQ_ERROR_CLASS,
     H_DLQ_ERROR_MESSAGE,
     H_DLQ_FAILED_AT,
+    H_DLQ_ORIGINAL_SHA256,
+    H_DLQ_ORIGINAL_SIZE,
     H_DLQ_REASON,
     H_DLQ_SOURCE_OFFSET,
     H_DLQ_SOURCE_PARTITION,
@@ -38,9 +41,14 @@ class DeadLetter(Contract):
     source_partition: int
     source_offset: int
     failed_at: datetime
+    # Set when the original was too large to travel whole (the value is then its first bytes): its
+    # size and SHA-256; the original itself stays at source_topic/partition/offset.
+    original_size: int | None = Field(default=None, ge=0)
+    original_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     def to_headers(self) -> dict[str, str]:
-        return {
+        bounded = {H_DLQ_ORIGINAL_SIZE: str(self.original_size), H_DLQ_ORIGINAL_SHA256: self.original_sha256 or ""}
+        return ({} if self.original_size is None else bounded) | {
             H_SCHEMA_VERSION: str(self.schema_version),
             H_DLQ_STAGE: self.stage,
             H_DLQ_REASON: self.reason,
@@ -63,4 +71,6 @@ class DeadLetter(Contract):
             source_partition=int(headers[H_DLQ_SOURCE_PARTITION]),
             source_offset=int(headers[H_DLQ_SOURCE_OFFSET]),
             failed_at=datetime.fromisoformat(headers[H_DLQ_FAILED_AT]),
+            original_size=int(headers[H_DLQ_ORIGINAL_SIZE]) if H_DLQ_ORIGINAL_SIZE in headers else None,
+            original_sha256=headers.get(H_DLQ_ORIGINAL_SHA256),
         )

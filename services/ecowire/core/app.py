@@ -99,7 +99,7 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
     # Series exist from the first scrape, so rate() sees the first burst of work.
     metrics.init_stage(stage.name)
     broker = make_broker(settings, stage.name)
-    runner = StageRunner(stage, BrokerProducer(broker), settings.topic("dlq"))
+    runner = StageRunner(stage, BrokerProducer(broker), settings.topic("dlq"), settings.max_message_bytes)
     subscriber = broker.subscriber(
         settings.topic(stage.input_base),
         group_id=settings.group_id(stage.name),

@@ -13,6 +13,7 @@ Delivery is at-least-once with nothing lost:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 from pydantic import TypeAdapter
 
 from . import metrics
@@ -51,13 +53,22 @@ class Stage:
         return TypeAdapter(self.input_model)
 
 
+# Produce errors no retry can cure: the record is larger than the producer or the topic accepts.
+PERMANENT_PRODUCE_ERRORS = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+# A dead letter keeps the original whole up to the message size less this room for its headers.
+DLQ_HEADROOM = 64 * 1024
+DLQ_PREFIX_BYTES = 64 * 1024
+
+
 class StageRunner:
     """Processes one input record at a time; pure of any Kafka client (see `Producer`)."""
 
-    def __init__(self, stage: Stage, producer: Producer, dlq_topic: str) -> None:
+    def __init__(self, stage: Stage, producer: Producer, dlq_topic: str,
+                 max_message_bytes: int = 8 * 1024 * 1024) -> None:
         self.stage = stage
         self.producer = producer
         self.dlq_topic = dlq_topic
+        self.max_message_bytes = max_message_bytes
         self._adapter = stage.adapter()
         self._is_async = inspect.iscoroutinefunction(stage.handle)
 
@@ -85,7 +96,13 @@ class StageRunner:
                           offset=record.offset)
             await self._dead_letter(record, "stage_error", e)
             return []
-        await self._produce(outputs)
+        try:
+            await self._produce(outputs)
+        except PERMANENT_PRODUCE_ERRORS as e:
+            # The broker (or the client's size check) will never take these outputs: retrying would
+            # block the partition forever. Outputs already acknowledged stay (ids are deterministic).
+            await self._dead_letter(record, "output_too_large", e)
+            return []
         metrics.MESSAGES.labels(name, "ok").inc()
         metrics.PROCESSING_SECONDS.labels(name).observe(time.perf_counter() - started)
         t0 = ingested_at(record)
@@ -106,9 +123,17 @@ class StageRunner:
 
     async def _dead_letter(self, record: InRecord, reason: str, error: BaseException) -> None:
         letter = dead_letter(self.stage.name, record, reason, error)
+        value = record.value
+        if len(value) + len(record.key or b"") > self.max_message_bytes - DLQ_HEADROOM:
+            # too large to travel whole: a bounded prefix, its size and hash; the original stays
+            # where dlq-source-topic/partition/offset say
+            letter = letter.model_copy(update={"original_size": len(value),
+                                               "original_sha256": hashlib.sha256(value).hexdigest()})
+            value = value[:DLQ_PREFIX_BYTES]
         log.warning("dead_letter", stage=self.stage.name, reason=reason, error=letter.error_message,
-                    topic=record.topic, partition=record.partition, offset=record.offset)
-        ack = await self.producer.send(self.dlq_topic, record.value, record.key, letter.to_headers())
+                    topic=record.topic, partition=record.partition, offset=record.offset,
+                    bounded=letter.original_size is not None)
+        ack = await self.producer.send(self.dlq_topic, value, record.key, letter.to_headers())
         await ack
         metrics.DEAD_LETTERS.labels(self.stage.name, reason).inc()
         metrics.MESSAGES.labels(self.stage.name, "dead_lettered").inc()

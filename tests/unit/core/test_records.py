@@ -28,6 +28,8 @@ def reason_for(value: bytes, headers: dict[str, str] | None = None) -> str:
         (b'{"url": "https://a.example"}', {"schema-version": "3"}, "unsupported_schema_version"),
         (b'{"schema_version": 1}', None, "invalid_schema"),
         (b'{"schema_version": 1, "url": 5}', None, "invalid_schema"),
+        (b"[" * 20_000 + b"]" * 20_000, None, "json_too_deep"),
+        (b'{"url": "https://a.example"}', {"schema-version": "\ufffd\ufffd"}, "invalid_header"),
     ],
 )
 def test_bad_inputs_are_rejected_with_a_reason(value: bytes, headers: dict[str, str] | None, reason: str) -> None:
