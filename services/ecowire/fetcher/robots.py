@@ -1,6 +1,6 @@
 """robots.txt, fetched once per origin and cached with a TTL (RFC 9309 semantics).
 
-- 2xx: the rules apply (`robotsrules.RobotsRules`: RFC 9309 longest match and wildcards, which
+- 2xx: the rules apply (Protego, BSD-3: RFC 9309 longest match and wildcards, which
   `urllib.robotparser` lacks), Crawl-delay widens the host's gap.
 - 4xx: no rules (everything allowed), as RFC 9309 says for an unavailable robots.txt.
 - 5xx: everything disallowed, cached for the shorter error TTL, so a site whose robots.txt is
@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from ecowire.core.logs import get_logger
+from protego import Protego
 
-from .robotsrules import RobotsRules
+from ecowire.core.logs import get_logger
 
 log = get_logger("ecowire.fetcher.robots")
 
@@ -42,7 +42,7 @@ class RobotsVerdict:
 
 @dataclass
 class _Entry:
-    parser: RobotsRules | None  # None: no rules (allow all) or failed (see `failed`)
+    parser: Protego | None  # None: no rules (allow all) or failed (see `failed`)
     failed: str | None
     expires: float
     unreachable: bool = False
@@ -58,8 +58,8 @@ def origin_of(url: str) -> str:
     return f"{p.scheme}://{p.netloc}".lower()
 
 
-def parse_robots(body: bytes) -> RobotsRules:
-    return RobotsRules.parse(body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace"))
+def parse_robots(body: bytes) -> Protego:
+    return Protego.parse(body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace"))
 
 
 class RobotsCache:
@@ -111,6 +111,6 @@ class RobotsCache:
             return RobotsVerdict(False, f"robots.txt unavailable ({entry.failed}): RFC 9309 says assume disallow")
         if entry.parser is None:
             return RobotsVerdict(True, "no robots.txt")
-        allowed = entry.parser.allowed(self.user_agent, url)
+        allowed = entry.parser.can_fetch(url, self.user_agent)
         delay = entry.parser.crawl_delay(self.user_agent)
         return RobotsVerdict(allowed, "robots.txt rules", float(delay) if delay is not None else None)
