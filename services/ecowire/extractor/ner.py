@@ -33,6 +33,7 @@ BATCH = 3
 _CLAUSE_END = re.compile(r"[。！？；!?;\n]")
 _COMMA = re.compile(r"[，,、：:]")
 _HAS_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_TITLE = re.compile(r"《[^《》\n]{1,80}》")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +70,37 @@ def rows(text: str, width: int = ROW) -> list[tuple[int, int]]:
     """The spans the model reads: consecutive clauses packed into rows of up to `width` characters
     (rows of nearly equal length batch with little padding; the model reads several sentences at
     once as LAC does on running text). Rows without a letter or a Chinese character (numbers,
-    punctuation, table rules) are left out: they hold no name."""
+    punctuation, table rules) are left out: they hold no name. So is the inside of a title in 《》:
+    a name there is not one of the article's entities (FACTS.md), and 6 % of the corpus is such text."""
     out: list[tuple[int, int]] = []
-    for s, e in clauses(text):
+    titles = [(m.start() + 1, m.end() - 1) for m in _TITLE.finditer(text)]
+    for s, e in _without(clauses(text), titles):
         if out and e - out[-1][0] <= width and out[-1][1] == s:
             out[-1] = (out[-1][0], e)
         else:
             out.append((s, e))
     return [(s, e) for s, e in out if _HAS_WORD.search(text, s, e)]
+
+
+def _without(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` with the `holes` cut out (both sorted, holes not overlapping each other)."""
+    if not holes:
+        return spans
+    out: list[tuple[int, int]] = []
+    k = 0
+    for s, e in spans:
+        while k < len(holes) and holes[k][1] <= s:
+            k += 1
+        j = k
+        while j < len(holes) and holes[j][0] < e:
+            hs, he = holes[j]
+            if hs > s:
+                out.append((s, hs))
+            s = max(s, he)
+            j += 1
+        if s < e:
+            out.append((s, e))
+    return out
 
 
 class Tagger:

@@ -79,3 +79,10 @@ def test_batched_viterbi_equals_brute_force_on_a_padded_batch() -> None:
 
 def test_empty_and_wordless_text_tag_nothing() -> None:
     assert Tagger().tag("") == [] and Tagger().tag("1234，5678。") == []
+
+
+def test_the_inside_of_a_title_in_brackets_is_not_read() -> None:
+    text = "生态环境部印发《关于加强生态保护的意见》，部长黄润秋表示。"
+    read = "".join(text[s:e] for s, e in rows(text))
+    assert "关于加强" not in read and "黄润秋" in read and "生态环境部" in read
+    assert ner._without([(0, 10), (10, 20)], [(2, 4), (8, 12), (15, 16)]) == [(0, 2), (4, 8), (12, 15), (16, 20)]
