@@ -309,9 +309,16 @@ def find_people(
             org = last_org  # 局长程鹏、副局长柏国强
         if not titles and start > 0 and text[start - 1] == "、" and start - 1 == last_end and last_titles:
             titles, org = list(last_titles), last_org  # 副部长庄国泰、叶民: the same office
-        if not titles and org is None and not _has_cue(text, start, end) and (
-                start not in ner_names or not _model_only_name(text, start, name)):
-            continue
+        if not titles and org is None:
+            if start in ner_names:
+                # the model's name with no title or body must look like a name; a speech verb may
+                # vouch for a longer transliteration (古特雷斯表示) that starts with a surname, not
+                # for a phrase (抽采瓦斯提出)
+                if not _model_only_name(text, start, name) and not (_has_cue(text, start, end)
+                                                                     and name[:1] in SURNAMES):
+                    continue
+            elif not _has_cue(text, start, end):
+                continue
         if _NOT_PERSON_AFTER.match(text, end):
             continue
         p = people.get(name)

@@ -158,3 +158,8 @@ def test_themed_activities_and_games_ceremonies_are_other_events() -> None:
     events = by_type(_facts("9月18日，广碳所举办2023年广州市全国科普日主题活动。2022年3月13日晚，北京2022年冬残奥会"
                             "闭幕式在国家体育场举行。", published_at="2023-09-20"), "event")
     assert {(e.kind, e.date) for e in events} == {("other", "2023-09-18"), ("other", "2022-03-13")}
+
+
+def test_a_phrase_the_model_calls_a_name_needs_a_surname_even_before_a_speech_verb() -> None:
+    people = {f.name for f in by_type(_facts("仅对浓度大于30%的抽采瓦斯提出了强制性要求。古特雷斯表示支持。"), "person")}
+    assert "抽采瓦斯" not in people
