@@ -132,10 +132,10 @@ def test_online_and_offline_is_no_launch_and_an_undated_headline_event_has_no_da
     assert [(e.kind, e.date) for e in by_type(facts, "event")] == [("training", None)]
 
 
-def test_over_a_hundred_and_cities_counted() -> None:
+def test_over_a_hundred_cities_and_kinds_counted() -> None:
     qs = {(q.value, q.qualifier, q.classifier) for q in by_type(
-        _facts("开展百余场宣传活动，来自6市的两个以上单位参加。"), "quantity")}
-    assert qs == {(100.0, "more_than", "场"), (6.0, "exact", "市"), (2.0, "at_least", "个")}
+        _facts("开展百余场宣传活动，来自6市的两个以上单位参加，新增5种类持久性有机污染物。"), "quantity")}
+    assert qs == {(100.0, "more_than", "场"), (6.0, "exact", "市"), (2.0, "at_least", "个"), (5.0, "exact", "种类")}
 
 
 def test_named_plans_and_issuing_notices_are_documents() -> None:
