@@ -33,7 +33,7 @@ from ecowire_schemas.facts import (
 from .dates import find_dates
 from .documents import Body, Document, find_documents, find_media
 from .events import EntityRef, Event, find_events
-from .locations import add_model_places, canonical_key, find_places, resolve_codes
+from .locations import PlaceMention, add_model_places, canonical_key, find_places, resolve_codes
 from .ner import Tagger, default_tagger
 from .org_refine import refine_org_spans
 from .organizations import build_organizations, find_org_spans
@@ -143,7 +143,7 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
     for person in people:
         person.mentions = [m for m in person.mentions if not in_brackets.covers(m[0], m[1])]
     people = [person for person in people if person.mentions]
-    quantities = tm.run("quantities", lambda: find_quantities(text, published))
+    quantities = tm.run("quantities", lambda: _outside_project_names(text, find_quantities(text, published), places))
     targets = tm.run("targets", lambda: find_targets(text, published))
 
     # Locations: one per place; a place seen only inside an organisation, document or event name
@@ -199,6 +199,31 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
 
 _BRACKETED = re.compile(r"《[^《》\n]{1,80}》")
 _AT_EVENT = re.compile(r"会上|会议期间|活动中|活动期间|现场|本次|此次|期间")
+
+
+_PROJECT_NAME_TAIL = re.compile(r"[^，,。；;：:、（）()\s]{0,30}?(?:项目|工程)")
+_PREDICATE = re.compile(r"开展|实施|建设|启动|完成|参与|参加|纳入|推进|申报|获得|入选|列入|承担|组织|进行|共有|拥有|"
+                        r"实现|签约|签署|落地|投资|投入|已|将|正在|被|为|是|有")
+
+
+def _outside_project_names(text: str, quantities: list[QuantitySpan],
+                           places: list[PlaceMention]) -> list[QuantitySpan]:
+    """Counts inside a project's name are not quantities (FACTS: counts inside names): counts that
+    follow a place directly, one after the other, and run into …项目/…工程 without punctuation
+    (广宁县13个镇109个村林业碳汇碳普惠项目). 建设10个分布式光伏项目 keeps its count: a verb, not a
+    place, stands before it."""
+    place_ends = {p.end for p in places}
+    drop: set[int] = set()
+    anchored_end = -10  # end of the last count that hangs on a place
+    for q in sorted(quantities, key=lambda x: x.start):
+        if q.unit != "count":
+            continue
+        if q.start in place_ends or q.start - anchored_end in (0, 1, 2):
+            anchored_end = q.end
+            tail = _PROJECT_NAME_TAIL.match(text, q.end)
+            if tail and not _PREDICATE.search(tail.group()):  # 广东省10个城市开展试点项目 is a sentence
+                drop.add(q.start)
+    return [q for q in quantities if q.start not in drop]
 
 
 def _date_released_documents(text: str, sents: list[Sentence], documents: list[Document],

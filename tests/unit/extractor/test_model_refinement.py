@@ -163,3 +163,9 @@ def test_themed_activities_and_games_ceremonies_are_other_events() -> None:
 def test_a_phrase_the_model_calls_a_name_needs_a_surname_even_before_a_speech_verb() -> None:
     facts = _facts("仅对浓度大于30%的抽采瓦斯提出了强制性要求。古特雷斯表示支持。")
     assert "抽采瓦斯" not in {f.name for f in by_type(facts, "person")}
+
+
+def test_counts_inside_a_project_name_are_not_quantities() -> None:
+    facts = _facts("同意广宁县13个镇109个村林业碳汇碳普惠项目核证减排量备案。广东省10个城市开展试点项目，"
+                   "计划建设20个分布式光伏项目。")
+    assert {q.value for q in by_type(facts, "quantity")} == {10.0, 20.0}
