@@ -110,7 +110,7 @@ def main() -> None:
     extract(seeds[0])  # load the NER model and the division table outside the measurement
     if args.corpus is not None:
         articles = [a for rec in corpus.read(args.corpus) for a in corpus.articles(rec)]
-        tables = [table("corpus", articles, 1)]
+        tables = [table("corpus", articles, args.repeat)]
     else:
         generated = generated_articles(seeds, args.docs, random.Random(args.seed))
         tables = [table("seeds", seeds, args.repeat), table("generated", generated, 1)]
