@@ -1,4 +1,4 @@
-"""The real pipeline against the gold: the seed set at its targets, the development set at its floors.
+"""The real pipeline against the gold: the seed set and the development set at their goals.
 
 The seed gold covers 15 articles the rules were first developed beside: a regression floor. The
 development set (`tests/gold/dev/`, 50 corpus articles chosen by a written rule and annotated twice)
@@ -14,13 +14,6 @@ import pytest
 from ecowire import corpus
 from ecowire.evaluation import GOLD_ROOT, SEEDS_DIR, main, run
 
-# Measured on the development set when these floors were set (see README "Quality"); a change
-# that drops a type below its floor is a regression. The contract's goals per type are in
-# tests/gold/dev/targets.json (`ecowire eval --set dev --strict` checks those).
-DEV_FLOORS = {"quantity": 0.85, "target": 0.65, "person": 0.93, "organization": 0.85, "location": 0.92,
-              "document": 0.94, "event": 0.71}
-DEV_MICRO = 0.88
-
 
 def test_every_fact_type_meets_its_quality_target_on_the_seed_gold() -> None:
     report = run(SEEDS_DIR, GOLD_ROOT)
@@ -30,13 +23,12 @@ def test_every_fact_type_meets_its_quality_target_on_the_seed_gold() -> None:
 
 @pytest.mark.skipif(not corpus.default_path().is_file(),
                     reason="../shared/corpus/articles.jsonl is absent: the development gold reads its texts there")
-def test_the_development_set_holds_its_floors() -> None:
+def test_the_development_set_meets_its_goals() -> None:
+    # the goals per type and micro-F1 are tests/gold/dev/targets.json (the extraction issue's figures)
     report = run(SEEDS_DIR, GOLD_ROOT / "dev")
     assert not [w for w in report.warnings if "pipeline failed" in w]
     assert report.overall.gold == 675
-    low = {t: round(report.scores[t].f1, 3) for t, floor in DEV_FLOORS.items() if report.scores[t].f1 < floor}
-    assert not low, report.to_json()
-    assert report.overall.f1 >= DEV_MICRO
+    assert report.below_targets() == [], {t: round(s.f1, 3) for t, s in report.scores.items()}
 
 
 def test_eval_names_the_missing_corpus_in_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
