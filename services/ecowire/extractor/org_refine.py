@@ -25,14 +25,15 @@ from .lexicons.titles import TITLES
 from .lexicons.vocabulary import BODIES
 from .lexicons.world import COUNTRIES, FOREIGN_CITIES, REGIONS
 from .ner import ORG, PER, NerSpan
-from .organizations import OrgSpan, _has_proper, _suffix_of
+from .organizations import OrgSpan, has_proper, suffix_of
 from .textscan import SpanSet, Token, is_cjk
 
-# Single characters that open a clause, not a name (对省生态环境厅, 报国家环境保护局, 由…主办).
+# Single characters that open a clause, not a name (对省生态环境厅, 报国家环境保护局, 由…主办);
+# inside a span, the prepositions among them open the name after them (中心领导对省生态环境厅).
 _LEADING = frozenset("对报向由据经将把被给从于在和与及并而即")
+_INNER_LEADING = frozenset("对报向由据经将把被给从于在")
 # A numeral or 原 ("former") before a national or provincial body is not part of its name
 # (三国家环境保护总局 in a numbered list, 原国家环境保护局).
-_INNER_LEADING = frozenset("对报向由据经将把被给从于在")
 _LEADING_BEFORE_HEAD = frozenset("一二三四五六七八九十原")
 _HEADS = ("国家", "中国", "中华", "全国", "国务院", "省", "市", "区", "县")
 # A floor and a room: a venue (联交所五楼多功能厅), not an organisation.
@@ -65,7 +66,7 @@ def _is_department(text: str, sp: OrgSpan, ends: set[int]) -> bool:
     if not name.endswith("部") or sp.parent_end is not None or name in _MINISTRY_WORDS:
         return False
     prefix = name[:-1]
-    return sp.start in ends or not _has_proper(prefix) or any(name.startswith(m) for m in ("中心", "公司"))
+    return sp.start in ends or not has_proper(prefix) or any(name.startswith(m) for m in ("中心", "公司"))
 
 
 def _model_name(name: str) -> bool:
@@ -94,7 +95,7 @@ def _specific(name: str, suffix: str) -> bool:
     prefix = name[: -len(suffix)]
     if not prefix:
         return name in _MINISTRY_WORDS or len(name) >= 3
-    if _has_proper(prefix) or prefix.startswith(INTERNATIONAL_PREFIXES) or prefix[0] in "省市区县州":
+    if has_proper(prefix) or prefix.startswith(INTERNATIONAL_PREFIXES) or prefix[0] in "省市区县州":
         return True
     if name[-1] in "部局厅委署办" and len(prefix) >= 3:
         return True
@@ -116,8 +117,8 @@ def _split_glued(text: str, s: int, e: int) -> list[tuple[int, int]]:
     parts: list[tuple[int, int]] = []
     k = s
     for j in range(s + 2, e - 1):
-        if _suffix_of(text[k:j]) is not None and text[k:j].endswith(tuple(SUFFIX_KIND)) and (
-                lex.match_at(text, j) or (text[j] == "和" and _suffix_of(text[j + 1 : e]))):
+        if suffix_of(text[k:j]) is not None and text[k:j].endswith(tuple(SUFFIX_KIND)) and (
+                lex.match_at(text, j) or (text[j] == "和" and suffix_of(text[j + 1 : e]))):
             if text[j] != "和":
                 parts.append((k, j))
             k = j + 1 if text[j] == "和" else j
@@ -171,7 +172,7 @@ def refine_org_spans(text: str, spans: list[OrgSpan], ner: list[NerSpan] | None,
             k = parts[-1][1]
             s = k + 1 if text[k] == "和" else k
             name = text[s:name_end]
-        suffix = _suffix_of(name)
+        suffix = suffix_of(name)
         if suffix and not _specific(name, suffix) and not _supported(s, name_end, by_end):
             continue  # 政策性银行, 碳资产管理公司: common words before the suffix and no model support
         out.append(OrgSpan(s, e, text[s:e], sp.parent_end))

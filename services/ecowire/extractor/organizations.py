@@ -107,7 +107,7 @@ class Organization:
 _SUFFIX_LAST = frozenset(k[-1] for k in SUFFIX_KIND)
 
 
-def _suffix_of(word: str) -> str | None:
+def suffix_of(word: str) -> str | None:
     if not word or word[-1] not in _SUFFIX_LAST:
         return None  # most tokens: one set lookup
     for n in range(min(len(word), 6), 0, -1):
@@ -153,7 +153,7 @@ def _grow_left(tokens: list[Token], j: int, floor: int) -> int:
             # unless the left side is already a name (…厅和…局) or a place (中国和美国政府).
             # (战略研究和国际合作中心: a verb that names a remit joins too)
             if ((left.pos.startswith("n") or left.word in _NAME_VERBS) and left.pos not in ("ns", "nr", "nt")
-                    and _suffix_of(left.word) is None
+                    and suffix_of(left.word) is None
                     and left.word not in TITLES
                     and tokens[i].pos != "ns" and not _is_boundary(left)):
                 i -= 2
@@ -195,7 +195,7 @@ def _acceptable(name: str, suffix: str, last_token: str) -> bool:
     if name[-1] in "部局厅委署" and len(prefix) < 2:
         return False
     if suffix in ("组织", "机构", "中心", "基金") and not (
-        name.startswith(INTERNATIONAL_PREFIXES) or any(c in prefix for c in COUNTRIES) or _has_proper(prefix)
+        name.startswith(INTERNATIONAL_PREFIXES) or any(c in prefix for c in COUNTRIES) or has_proper(prefix)
         # 山水自然保护中心: a centre whose name says what it does is named even without a place
         or (suffix == "中心" and len(prefix) >= 4 and prefix.endswith(_CENTRE_FUNCTIONS))
     ):
@@ -210,12 +210,12 @@ def _acceptable(name: str, suffix: str, last_token: str) -> bool:
         else:
             break
     # 设区市生态环境局, 相关…局: a generic head needs a proper name after it
-    if prefix.startswith(_GENERIC_HEADS) and not _has_proper(rest):
+    if prefix.startswith(_GENERIC_HEADS) and not has_proper(rest):
         return False
     return bool(rest)
 
 
-def _has_proper(prefix: str) -> bool:
+def has_proper(prefix: str) -> bool:
     """A place, an acronym or a rare word in the prefix: the suffix is then part of a name."""
     if re.search(r"[A-Za-z]{2,}", prefix) or prefix.startswith(("国家", "中国", "中华", "全国", "联合国")):
         return True
@@ -255,7 +255,7 @@ def find_org_spans(text: str, tokens: list[Token], sentence_starts: set[int]) ->
             continue
         if w in _NOT_ORG_TOKENS or (tok.pos.startswith("v") and w not in SUFFIX_KIND):
             continue
-        suffix = _suffix_of(w)
+        suffix = suffix_of(w)
         dept = _dept_suffix(w)
         if suffix is None and not dept:
             continue
@@ -297,7 +297,7 @@ def org_kind(name: str) -> str | None:
         return "ngo"
     if name in INTERNATIONAL_ACRONYMS:
         return "international"
-    suffix = _suffix_of(name)
+    suffix = suffix_of(name)
     kind = SUFFIX_KIND.get(suffix) if suffix else None
     if suffix == "中心":
         if any(k in name for k in ("研究", "科研", "实验", "技术中心")):
