@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 from .dates import DateSpan
-from .textscan import SpanSet
+from .textscan import TITLE_IN_BRACKETS, SpanSet
 
-_TITLE = re.compile(r"《([^《》\n]{1,80})》")
 _ALIAS = re.compile(r"\s*[（(]\s*(?:以下简称|以下称|下称|简称)[:：]?\s*[《“\"「]([^》”\"」）)]{1,20})[》”\"」]\s*[）)]")
 # Actions, longest first (审议通过 before 通过).
 ACTIONS: tuple[str, ...] = (
@@ -171,7 +170,7 @@ def _unbracketed(text: str, docs: list[Document], by_title: dict[str, Document],
 
 def find_media(text: str) -> list[tuple[int, int]]:
     """Spans (inside 《》) of newspapers and magazines: media organisations, not documents."""
-    return [(m.start(1), m.end(1)) for m in _TITLE.finditer(text)
+    return [(m.start(1), m.end(1)) for m in TITLE_IN_BRACKETS.finditer(text)
             if m.group(1).strip() and _is_media(m.group(1).strip(), text[m.end() : m.end() + 6])]
 
 
@@ -179,7 +178,7 @@ def find_documents(text: str, bodies: list[Body], dates: list[DateSpan], body_st
     docs: list[Document] = []
     by_title: dict[str, Document] = {}
     by_alias: dict[str, Document] = {}
-    for m in _TITLE.finditer(text):
+    for m in TITLE_IN_BRACKETS.finditer(text):
         title = m.group(1).strip()
         if not title:
             continue

@@ -96,7 +96,7 @@ _ROLE_ENDINGS = tuple(sorted({"老师", "教授", "总书记", "书记", "总", 
                              | set(TRAILING_TITLES), key=len, reverse=True))
 
 
-def _trim_swallowed(text: str, start: int, name: str) -> str:
+def _trim_swallowed(name: str) -> str:
     """Drop a third character that starts the next word (孟萌作 → 孟萌 in 孟萌作了报告)."""
     if len(name) == 3 and name[2] in _SWALLOWED and name[:2] not in COMPOUND_SURNAMES:
         return name[:2]
@@ -259,7 +259,7 @@ def find_people(
         if (len(name) >= 4 and name[0] in COMMON_SURNAMES and name[:2] not in COMPOUND_SURNAMES
                 and "·" not in name and all(is_cjk(c) for c in name)):
             name = name[:3]  # 申晓莉昆蒙框架: the model ran the name into the next word
-        name = _trim_swallowed(text, sp.start, name)
+        name = _trim_swallowed(name)
         rule = candidates.get(sp.start)
         # the model reads the whole word: 揭建平 over the rule's 揭建
         if _valid_name(name) and (rule is None or (len(name) > len(rule) and name.startswith(rule))):
@@ -288,7 +288,7 @@ def find_people(
     last_titles: list[str] = []
     occupied_end = -1  # candidates come in text order; a name overlapping the previous one is skipped
     for start in sorted(candidates):
-        name = _trim_swallowed(text, start, candidates[start])
+        name = _trim_swallowed(candidates[start])
         end = start + len(name)
         if start < occupied_end:
             continue

@@ -40,7 +40,7 @@ from .organizations import build_organizations, find_org_spans
 from .people import find_people
 from .quantities import QuantitySpan, find_quantities
 from .targets import TargetSpan, find_targets
-from .textscan import Sentence, SpanSet, sentence_index, sentences, tokenize
+from .textscan import TITLE_IN_BRACKETS, Sentence, SpanSet, sentence_index, sentences, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
     org_mention_spans = [m for o in orgs for m in o.mentions]
     people = tm.run("people", lambda: find_people(text, org_spans, places, sents, ner, org_mention_spans))
     # a name inside a title in 《》 (a document, a programme: 《金沙讲坛：陶维东…》) is not a person
-    in_brackets = SpanSet(m.span() for m in _BRACKETED.finditer(text))
+    in_brackets = SpanSet(m.span() for m in TITLE_IN_BRACKETS.finditer(text))
     for person in people:
         person.mentions = [m for m in person.mentions if not in_brackets.covers(m[0], m[1])]
     people = [person for person in people if person.mentions]
@@ -197,7 +197,6 @@ def extract(article: Article, tagger: Tagger | None = None, timings: Timings | N
     return tm.run("facts", build)
 
 
-_BRACKETED = re.compile(r"《[^《》\n]{1,80}》")
 _AT_EVENT = re.compile(r"会上|会议期间|活动中|活动期间|现场|本次|此次|期间")
 
 

@@ -14,6 +14,8 @@ import rjieba
 _SENT_END = re.compile(r"[。！？!?；;\n]+")
 # Characters that end a clause inside a sentence.
 CLAUSE_PUNCT = frozenset("，,、：:（）()“”\"「」『』 \u3000\t")
+# A title in 《》 (a document, a newspaper, a programme); group 1 is the title without brackets.
+TITLE_IN_BRACKETS = re.compile(r"《([^《》\n]{1,80})》")
 PUNCT = frozenset("，,、。！？!?；;：:（）()【】[]“”\"'‘’「」『』《》〈〉—-…·.　 \t\n\u3000/|")
 
 
