@@ -79,3 +79,30 @@ async def test_commits_only_after_processing(kafka_settings: Settings) -> None:
     contents = [json.loads(r.value)["content"] for r in out]
     # Each exactly once: nothing skipped, nothing processed twice across the restart.
     assert sorted(contents) == sorted([f"a{i}" for i in range(5)] + [f"b{i}" for i in range(3)])
+
+
+def spin_on_slow(req: IngestRequest) -> str:
+    """The stage's work step (run in its worker process): endless CPU work on "slow"."""
+    while req.content == "slow":
+        pass
+    return req.content or ""
+
+
+async def test_an_input_over_the_time_budget_is_dead_lettered_and_the_partition_goes_on(
+    kafka_settings: Settings,
+) -> None:
+    s = kafka_settings.model_copy(update={"time_budget_s": 1.0})
+
+    def wrap(req: IngestRequest, record: InRecord, worked: str) -> list[OutRecord]:
+        return [OutRecord(s.topic("raw"), req.effective_doc_id(), IngestRequest(content=worked.upper()))]
+
+    stage = Stage("normalizer", "ingest", IngestRequest, wrap, work=spin_on_slow)
+    docs = ["before", "slow", "after"]
+    await produce(s.bootstrap_servers, s.topic("ingest"),
+                  [(b"same", IngestRequest(content=d).model_dump_json().encode(), {}) for d in docs])
+    async with TestApp(build_app(stage, s)):
+        out = await consume(s.bootstrap_servers, s.topic("raw"), until=2, timeout=60)
+        dlq = await consume(s.bootstrap_servers, s.topic("dlq"), until=1, timeout=60)
+    assert [json.loads(r.value)["content"] for r in out] == ["BEFORE", "AFTER"]
+    assert header(dlq[0], "dlq-reason") == "timeout"
+    assert json.loads(dlq[0].value)["content"] == "slow"

@@ -1,3 +1,6 @@
+"""python -m ecowire.aggregator"""
+
 from .app import main
 
-main()
+if __name__ == "__main__":  # not when a worker process imports it (multiprocessing spawn)
+    main()

@@ -4,6 +4,8 @@
 
 SIGTERM: uvicorn runs the lifespan shutdown, the broker stops fetching and waits up to
 `graceful_timeout_s` for the message in flight, which is then committed (or not, and redelivered).
+A step still running in the stage's worker process when that wait ends is abandoned (the
+worker is killed) and its input, not committed, is read again by whoever holds the partition.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .logs import configure_logging, get_logger
 from .records import InRecord, decode_headers
 from .settings import Settings, get_settings
 from .stage import Stage, StageRunner
+from .worker import WorkerStopped
 
 log = get_logger("ecowire.app")
 
@@ -99,7 +102,8 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
     # Series exist from the first scrape, so rate() sees the first burst of work.
     metrics.init_stage(stage.name)
     broker = make_broker(settings, stage.name)
-    runner = StageRunner(stage, BrokerProducer(broker), settings.topic("dlq"), settings.max_message_bytes)
+    runner = StageRunner(stage, BrokerProducer(broker), settings.topic("dlq"), settings.max_message_bytes,
+                         settings.time_budget_s)
     subscriber = broker.subscriber(
         settings.topic(stage.input_base),
         group_id=settings.group_id(stage.name),
@@ -119,6 +123,11 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
         record = to_record(msg)
         try:
             await runner.process(record)
+        except WorkerStopped:
+            log.info("stopping_input_not_committed", stage=stage.name, partition=record.partition,
+                     offset=record.offset)
+            await msg.nack()
+            return
         except Exception as e:  # noqa: BLE001 - counted, logged, and the input is redelivered
             # Producing failed: leave the input uncommitted, rewind to it, and try again later.
             metrics.PUBLISH_FAILURES.labels(stage.name).inc()
@@ -131,9 +140,15 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
 
     lag_task: asyncio.Task[None] | None = None
 
+    async def start_worker() -> None:
+        await runner.start()  # the worker process loads its models before the first input
+
     async def start_lag_monitor() -> None:
         nonlocal lag_task
         lag_task = asyncio.create_task(_watch_lag(subscriber, stage.name))
+
+    async def stop_worker() -> None:
+        runner.close()
 
     async def stop_lag_monitor() -> None:
         if lag_task is not None:
@@ -147,8 +162,10 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
             ("/metrics", make_asgi_app(metrics.registry)),
             ("/health", make_ping_asgi(broker, timeout=5.0)),
         ],
+        on_startup=[start_worker],
         after_startup=[start_lag_monitor],
         on_shutdown=[stop_lag_monitor],
+        after_shutdown=[stop_worker],
         asyncapi_path="/asyncapi",
     )
 

@@ -119,7 +119,7 @@ RESTORE_SECONDS = Histogram(
 # incremented (rate() and increase() start from its first scrape), so a burst handled by a fresh
 # process would be invisible to every rate panel and alert.
 SHELL_REASONS = ("malformed_json", "json_too_deep", "invalid_header", "invalid_schema", "unsupported_schema_version",
-                 "empty", "stage_error", "output_too_large")
+                 "empty", "stage_error", "output_too_large", "timeout", "worker_died")
 FACT_TYPES = ("quantity", "target", "person", "organization", "location", "document", "event")
 KNOWN_LABELS: dict[str, dict[Counter, tuple[str, ...]]] = {
     "fetcher": {FETCHES: ("fetched", "not_modified", "inline", "gave_up", "refused", "too_large", "http_error")},

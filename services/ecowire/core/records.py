@@ -7,6 +7,7 @@ into produce calls; everything in between is testable without a broker.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -66,6 +67,10 @@ class Reject(Exception):
         self.reason = reason
         self.message = message
 
+    def __reduce__(self) -> tuple[type[Reject], tuple[str, str]]:
+        # raised in a worker process and re-raised in the service: must survive pickling
+        return (Reject, (self.reason, self.message))
+
 
 def decode_headers(raw: Any) -> dict[str, str]:
     """Kafka headers (a sequence of (str, bytes)) as a dict; undecodable values are replaced."""
@@ -97,6 +102,11 @@ def decode(adapter: TypeAdapter[Any], record: InRecord, expected_version: int = 
         raise Reject("malformed_json", f"value is not JSON: {e}") from e
     except RecursionError as e:  # [[[[…]]]] 20,000 deep: no contract nests like that
         raise Reject("json_too_deep", "value nests deeper than the JSON parser's recursion limit") from e
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            data = _mend_surrogates(data)
+        except RecursionError as e:
+            raise Reject("json_too_deep", "value nests deeper than the recursion limit") from e
     if not isinstance(data, dict):
         raise Reject("invalid_schema", f"expected a JSON object, got {type(data).__name__}")
     version = data.get("schema_version", expected_version)
@@ -108,6 +118,21 @@ def decode(adapter: TypeAdapter[Any], record: InRecord, expected_version: int = 
         return adapter.validate_python(data)
     except ValidationError as e:
         raise Reject("invalid_schema", _short(str(e))) from e
+
+
+# JSON may escape half of a surrogate pair ("\ud800"); Python then holds a string no encoder takes.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _mend_surrogates(value: Any) -> Any:
+    """Pairs become their character, a lone half becomes U+FFFD (as any decoder would make it)."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_mend_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_mend_surrogates(k): _mend_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def dead_letter(stage: str, record: InRecord, reason: str, error: BaseException) -> DeadLetter:

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     heartbeat_interval_ms: int = 3_000
     max_poll_interval_ms: int = 300_000
     max_message_bytes: int = 8 * 1024 * 1024
+    # No input holds a partition longer than this: a stage's step that overruns is abandoned and
+    # the input dead-lettered as `timeout`. Real articles take milliseconds; the largest accepted
+    # article (`max_article_chars`) takes well under a third of it.
+    time_budget_s: float = Field(default=60.0, gt=0)
     graceful_timeout_s: float = 15.0
     publish_retry_backoff_s: float = 1.0
 

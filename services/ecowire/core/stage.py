@@ -8,6 +8,10 @@ Delivery is at-least-once with nothing lost:
   never blocks a partition;
 - when producing fails (broker unavailable), the input is not committed: the consumer seeks back
   and processes it again after a pause. Ids are deterministic, so the retry is harmless.
+
+No input holds a partition longer than its time budget (`Settings.time_budget_s`): a stage's
+CPU-bound step (`Stage.work`) runs in a child process that is killed when it overruns, and an
+async handler runs under `asyncio.timeout`; either way the input is dead-lettered as `timeout`.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from pydantic import TypeAdapter
 from . import metrics
 from .logs import get_logger
 from .records import InRecord, OutRecord, Reject, dead_letter, decode, ingested_at
+from .worker import BudgetedWorker, BudgetExceeded, WorkerDied, WorkerStopped
 
 log = get_logger("ecowire.stage")
 
-Handler = Callable[[Any, InRecord], Sequence[OutRecord] | Awaitable[Sequence[OutRecord]]]
+Handler = Callable[..., Sequence[OutRecord] | Awaitable[Sequence[OutRecord]]]
 
 
 class Producer(Protocol):
@@ -46,8 +51,15 @@ class Stage:
     name: str  # fetcher | normalizer | extractor | aggregator
     input_base: str  # topic base name, e.g. "raw"
     input_model: Any  # pydantic model or annotated union of the input topic
-    handle: Handler  # sync handlers run in a worker thread so the event loop keeps heartbeating
+    # handle(item, record) -> outputs; with `work`: handle(item, record, work(item)). Sync handlers
+    # run in a thread, async ones under the time budget; either must be cheap or I/O-bound.
+    handle: Handler
     input_version: int = 1
+    # The stage's pure CPU-bound step, item -> anything picklable; it runs in a worker process
+    # under the time budget. Module-level (it is pickled by name), like `warm`, which loads what
+    # the step needs once per worker process (models) before the first input.
+    work: Callable[[Any], Any] | None = None
+    warm: Callable[[], None] | None = None
 
     def adapter(self) -> TypeAdapter[Any]:
         return TypeAdapter(self.input_model)
@@ -64,13 +76,24 @@ class StageRunner:
     """Processes one input record at a time; pure of any Kafka client (see `Producer`)."""
 
     def __init__(self, stage: Stage, producer: Producer, dlq_topic: str,
-                 max_message_bytes: int = 8 * 1024 * 1024) -> None:
+                 max_message_bytes: int = 8 * 1024 * 1024, time_budget_s: float = 60.0) -> None:
         self.stage = stage
         self.producer = producer
         self.dlq_topic = dlq_topic
         self.max_message_bytes = max_message_bytes
+        self.time_budget_s = time_budget_s
         self._adapter = stage.adapter()
         self._is_async = inspect.iscoroutinefunction(stage.handle)
+        self.worker = BudgetedWorker(time_budget_s, stage.warm) if stage.work is not None else None
+
+    async def start(self) -> None:
+        """Start the worker process (if the stage has a `work` step) before the first input."""
+        if self.worker is not None:
+            await self.worker.start()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
 
     async def process(self, record: InRecord) -> list[OutRecord]:
         """Handle one record and produce its outputs (or its dead letter), confirmed by the broker.
@@ -82,13 +105,18 @@ class StageRunner:
         name = self.stage.name
         try:
             item = decode(self._adapter, record, self.stage.input_version)
-            if self._is_async:
-                outputs = list(await self.stage.handle(item, record))  # type: ignore[misc]
-            else:
-                outputs = list(await asyncio.to_thread(self.stage.handle, item, record))  # type: ignore[arg-type]
+            outputs = await self._handle(item, record)
         except Reject as e:
             await self._dead_letter(record, e.reason, e)
             return []
+        except (BudgetExceeded, TimeoutError) as e:
+            await self._dead_letter(record, "timeout", e)
+            return []
+        except WorkerDied as e:
+            await self._dead_letter(record, "worker_died", e)
+            return []
+        except WorkerStopped:
+            raise  # shutting down: the input stays uncommitted and is read again
         except Exception as e:
             # A bug this input triggers: dead-letter it (with the traceback in the log) rather than
             # retry forever and block the partition.
@@ -111,6 +139,17 @@ class StageRunner:
                 max(0.0, (datetime.now(UTC) - t0).total_seconds())
             )
         return outputs
+
+    async def _handle(self, item: Any, record: InRecord) -> list[OutRecord]:
+        handle = self.stage.handle
+        if self.worker is not None:
+            assert self.stage.work is not None
+            worked = await self.worker.run(self.stage.work, item)
+            return list(handle(item, record, worked))  # type: ignore[arg-type]
+        if self._is_async:
+            async with asyncio.timeout(self.time_budget_s):
+                return list(await handle(item, record))  # type: ignore[misc]
+        return list(await asyncio.to_thread(handle, item, record))  # type: ignore[arg-type]
 
     async def _produce(self, outputs: Sequence[OutRecord]) -> None:
         # Send all, then wait for every acknowledgement: pipelined, still confirmed before commit.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from ecowire_schemas import Article, ExtractionRecord
+from ecowire_schemas import Article, ExtractionRecord, Fact
 
 from ..core import metrics
 from ..core.app import serve
-from ..core.records import InRecord, OutRecord
+from ..core.budget import facts_budget_bytes
+from ..core.records import InRecord, OutRecord, Reject
 from ..core.settings import get_settings
 from ..core.stage import Stage
 from . import EXTRACTOR_VERSION, extract
+
+WARM_TEXT = "生态环境部部长黄润秋3月5日在北京出席会议，全国碳排放量下降5.2%。"
 
 
 def extraction_record(article: Article, fact_ids: list[str]) -> ExtractionRecord:
@@ -29,10 +32,23 @@ def extraction_record(article: Article, fact_ids: list[str]) -> ExtractionRecord
     )
 
 
-def handle(article: Article, record: InRecord) -> list[OutRecord]:
-    facts = extract(article)
-    topic = get_settings().topic("facts")
+def warm() -> None:
+    """Load the tagger's model and the lexicons in a new worker process, before its first article."""
+    from ..inprocess import extract_bytes
+
+    extract_bytes(WARM_TEXT.encode("utf-8"), published_at="2024-03-06")
+
+
+def handle(article: Article, record: InRecord, facts: list[Fact]) -> list[OutRecord]:
+    """Wraps the facts `extract(article)` found (in the stage's worker process) as records."""
+    settings = get_settings()
+    topic = settings.topic("facts")
     out = [OutRecord(topic, article.article_id, f, "fact", article.ingested_at) for f in facts]
+    weight = sum(len(o.encode()) for o in out)
+    if weight > facts_budget_bytes(settings.max_message_bytes):
+        # The aggregator carries all of an article's facts in one bundle: it must fit a message.
+        raise Reject("too_large", f"{len(facts)} facts of {weight} bytes, over the facts budget of "
+                                  f"{facts_budget_bytes(settings.max_message_bytes)} bytes (core/budget.py)")
     # Last, on the same partition: tells the aggregator the article is complete.
     closing = extraction_record(article, [f.fact_id for f in facts])
     out.append(OutRecord(topic, article.article_id, closing, "extraction", article.ingested_at))
@@ -41,7 +57,7 @@ def handle(article: Article, record: InRecord) -> list[OutRecord]:
     return out
 
 
-stage = Stage("extractor", "articles", Article, handle)
+stage = Stage("extractor", "articles", Article, handle, work=extract, warm=warm)
 
 
 def main() -> None:

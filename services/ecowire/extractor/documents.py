@@ -8,7 +8,9 @@ alias is a mention of that document, not a new one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .dates import DateSpan
 from .textscan import TITLE_IN_BRACKETS, SpanSet
@@ -174,7 +176,23 @@ def find_media(text: str) -> list[tuple[int, int]]:
             if m.group(1).strip() and _is_media(m.group(1).strip(), text[m.end() : m.end() + 6])]
 
 
+_S = TypeVar("_S")
+# A clause reaches at most this far back (`_clause_start`), and no name is longer: only the bodies
+# and dates starting this close before a title can be its issuer or date.
+_REACH = 240
+
+
+def _near(items: list[_S], starts: list[int], pos: int) -> list[_S]:
+    """The items (sorted by start) that start within `_REACH` before `pos`: O(log n), so that a
+    document naming thousands of titles costs linear time, not quadratic."""
+    return items[bisect_left(starts, pos - _REACH) : bisect_right(starts, pos)]
+
+
 def find_documents(text: str, bodies: list[Body], dates: list[DateSpan], body_start: int = 0) -> list[Document]:
+    bodies = sorted(bodies, key=lambda b: b.start)
+    body_starts = [b.start for b in bodies]
+    dates = sorted(dates, key=lambda d: d.start)
+    date_starts = [d.start for d in dates]
     docs: list[Document] = []
     by_title: dict[str, Document] = {}
     by_alias: dict[str, Document] = {}
@@ -195,7 +213,8 @@ def find_documents(text: str, bodies: list[Body], dates: list[DateSpan], body_st
         doc = by_title.get(title) or by_alias.get(title)
         if doc is None:
             # 《方案》 after 《黄浦区碳达峰实施方案》: a short back-reference
-            doc = next((d for d in reversed(docs) if len(title) >= 2 and d.title.endswith(title)
+            # (among the recent ones: a back-reference is to a title the reader just met)
+            doc = next((d for d in reversed(docs[-64:]) if len(title) >= 2 and d.title.endswith(title)
                         and len(title) < len(d.title)), None)
         if doc is not None:
             doc.mentions.append(m.span())
@@ -206,18 +225,18 @@ def find_documents(text: str, bodies: list[Body], dates: list[DateSpan], body_st
             elif title != doc.title and doc.alias is None:
                 doc.alias = title  # 《方案》 for 《黄浦区碳达峰实施方案》: the short form the text uses
             if doc.action is None or doc.issuer is None:
-                issuer, action = _issuer_action(text, m.start(), m.end(), bodies)
+                issuer, action = _issuer_action(text, m.start(), m.end(), _near(bodies, body_starts, m.start()))
                 doc.issuer = doc.issuer or issuer
                 if doc.action is None and action is not None:
                     doc.action = action
-                    doc.date = doc.date or _date_for(text, m.start(), dates)
+                    doc.date = doc.date or _date_for(text, m.start(), _near(dates, date_starts, m.start()))
             continue
         doc = Document(title)
-        doc.issuer, doc.action = _issuer_action(text, m.start(), m.end(), bodies)
+        doc.issuer, doc.action = _issuer_action(text, m.start(), m.end(), _near(bodies, body_starts, m.start()))
         if notice:
             doc.issuer, doc.action = folded_issuer or doc.issuer, "印发"
         if doc.action is not None or doc.issuer is not None:
-            doc.date = _date_for(text, m.start(), dates)
+            doc.date = _date_for(text, m.start(), _near(dates, date_starts, m.start()))
         am = _ALIAS.match(text, m.end())
         if am:
             doc.alias = am.group(1).strip()

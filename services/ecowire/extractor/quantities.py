@@ -20,6 +20,7 @@ import rjieba
 from .claims import TextIndex, clean_indicator, noun_after, text_index
 from .dates import DateSpan, find_dates, parse_published
 from .numbers import CN_DIGITS, NUMBER_RE, fold, has_multiplier, parse_number, trailing_multiplier
+from .textscan import SpanSet
 from .units import COUNT, Unit, match_unit, money_prefix
 
 
@@ -144,8 +145,8 @@ def _is_vague(surface: str) -> bool:
 
 
 def _scan(folded: str) -> list[_Raw]:
-    masked = [m.span() for m in _MASKED.finditer(folded)]
-    slogans = [m.span() for m in _SLOGAN_QUOTE.finditer(folded)]
+    masked = SpanSet(m.span() for m in _MASKED.finditer(folded))
+    slogans = {m.start(): m.end() for m in _SLOGAN_QUOTE.finditer(folded)}
     out: list[_Raw] = []
     consumed = 0
     for m in NUMBER_RE.finditer(folded):
@@ -155,7 +156,7 @@ def _scan(folded: str) -> list[_Raw]:
         surface = m.group()
         if _skip_number(folded, start, end, surface) or _is_vague(surface):
             continue
-        if any(a <= start < b for a, b in masked):
+        if masked.covers(start, start + 1):
             continue
         value = parse_number("一" + surface if surface[0] in "百千万" else surface)
         if value is None:
@@ -163,7 +164,7 @@ def _scan(folded: str) -> list[_Raw]:
         raw = _read_quantity(folded, start, end, surface, value)
         if raw is None:
             continue
-        if any(a < raw.num_start and raw.end < b and raw.num_start == a + 1 for a, b in slogans):
+        if raw.end < slogans.get(raw.num_start - 1, -1):
             continue  # “五个中心”, “30×30”: a slogan, not an amount
         out.append(raw)
         consumed = raw.end

@@ -34,7 +34,7 @@ from ecowire.core.logs import get_logger
 from .decode import is_textual
 from .politeness import HostLimiter
 from .robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse
-from .safety import GuardedBackend, HostAllowList, Refused, check_url
+from .safety import GuardedBackend, HostAllowList, InvalidURL, Refused, check_url
 from .settings import FetchSettings
 
 log = get_logger("ecowire.fetcher.http")
@@ -232,6 +232,8 @@ class HttpFetcher:
         while True:
             try:
                 check_url(current, self.allow)
+            except InvalidURL as e:
+                raise FetchError("invalid_url", str(e), "refused") from e
             except Refused as e:
                 raise FetchError("refused", str(e), "refused") from e
             if check_robots:

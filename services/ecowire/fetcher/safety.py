@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
+import httpx
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -27,6 +28,10 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class Refused(Exception):
     """The URL or the address it leads to is not one the fetcher may connect to."""
+
+
+class InvalidURL(Refused):
+    """The URL cannot be parsed as the HTTP client would (dead-lettered as `invalid_url`)."""
 
 
 class HostAllowList:
@@ -81,8 +86,9 @@ def check_url(url: str, allow: HostAllowList) -> str:
     try:
         parts = urlsplit(url)
         port = parts.port  # raises on a malformed port
-    except ValueError as e:
-        raise Refused(f"malformed URL {url!r}: {e}") from e
+        httpx.URL(url)  # as the client will parse it: 0177.0.0.1 or an invalid IDNA host fail here
+    except (ValueError, httpx.InvalidURL) as e:
+        raise InvalidURL(f"malformed URL {url!r}: {e}") from e
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         raise Refused(f"scheme {parts.scheme!r} is not http(s): {url}")
     host = parts.hostname

@@ -12,12 +12,19 @@ from ..core.stage import Stage
 from . import NormalizeError, normalize
 
 
-def handle(raw: RawDocument, record: InRecord) -> list[OutRecord]:
+def work(raw: RawDocument) -> list[Article] | NormalizeError:
+    """The stage's pure step, run in its worker process. A rejection is returned, not raised,
+    so that the service counts it before dead-lettering it."""
     try:
-        articles: list[Article] = normalize(raw)
+        return normalize(raw)
     except NormalizeError as e:
+        return e
+
+
+def handle(raw: RawDocument, record: InRecord, articles: list[Article] | NormalizeError) -> list[OutRecord]:
+    if isinstance(articles, NormalizeError):
         metrics.ARTICLES.labels("rejected").inc()
-        raise Reject(e.reason, str(e)) from e
+        raise Reject(articles.reason, articles.message) from articles
     metrics.ARTICLES.labels("split" if len(articles) > 1 else "single").inc()
     for a in articles:
         metrics.ARTICLES.labels("flagged" if a.flags else "article").inc()
@@ -25,7 +32,7 @@ def handle(raw: RawDocument, record: InRecord) -> list[OutRecord]:
     return [OutRecord(out_topic, a.article_id, a, ingested_at=raw.ingested_at) for a in articles]
 
 
-stage = Stage("normalizer", "raw", RawDocument, handle)
+stage = Stage("normalizer", "raw", RawDocument, handle, work=work)
 
 
 def main() -> None:

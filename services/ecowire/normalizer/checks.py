@@ -16,6 +16,7 @@ _MOJIBAKE = re.compile(
     r"|[\u00a1-\u00ff]{4,}|(?:锟斤拷)+|(?:烫烫烫)+|(?:屯屯屯)+"
 )
 MAX_CONTROL_RATIO = 0.02
+_READABLE = re.compile(r"[^\W_]")  # a letter, a digit or a Chinese character
 
 
 def check(text: str, cfg: NormalizerConfig) -> int:
@@ -28,6 +29,9 @@ def check(text: str, cfg: NormalizerConfig) -> int:
     sample = text[:_SAMPLE]
     if "\x00" in sample or len(_CONTROL.findall(sample)) > MAX_CONTROL_RATIO * len(sample):
         raise NormalizeError("binary", "control characters: not text")
+    if not _READABLE.search(text):
+        # punctuation runs and zero-width characters alike: no article, and one reason for both
+        raise NormalizeError("no_text", "no letters or digits: only punctuation, symbols or invisible characters")
     bad = garbled_chars(sample)
     ratio = bad / max(1, len(sample) - len(_SPACE.findall(sample))) if bad else 0.0
     if ratio > cfg.max_garbled_ratio:

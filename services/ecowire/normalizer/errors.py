@@ -15,3 +15,7 @@ class NormalizeError(Exception):
         super().__init__(f"{reason}: {message}")
         self.reason = reason
         self.message = message
+
+    def __reduce__(self) -> tuple[type[NormalizeError], tuple[str, str]]:
+        # raised in the stage's worker process and re-raised in the service: must pickle
+        return (NormalizeError, (self.reason, self.message))

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from ecowire_schemas import Article, RawDocument, stable_id
 
+from ..core.budget import MAX_ARTICLE_CHARS
 from . import checks, dates, fields
 from .config import NormalizerConfig
 from .errors import NormalizeError
@@ -69,6 +70,9 @@ def normalize(raw: RawDocument, config: NormalizerConfig | None = None) -> list[
         if not parts.paragraphs:
             continue
         art = _article(raw, len(articles), parts, page, listing, script, doc_flags, item, cfg, known_title)
+        if len(art.text) > MAX_ARTICLE_CHARS:
+            raise NormalizeError("too_large", f"an article of {len(art.text)} characters, over the "
+                                              f"{MAX_ARTICLE_CHARS}-character cap (core/budget.py)")
         articles.append(art)
     if not articles:
         raise NormalizeError("navigation_only", "no article text: only links, menus and short lines")

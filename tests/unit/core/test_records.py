@@ -57,3 +57,17 @@ def test_out_record_carries_version_kind_and_ingest_time() -> None:
     assert out.headers() == {"schema-version": "1", "ecowire-record": "fact",
                              "ecowire-ingested-at": "2024-12-12T08:00:00+00:00"}
     assert ingested_at(InRecord(value=b"", headers={"ecowire-ingested-at": "garbage"})) is None
+
+
+def test_escaped_surrogates_are_mended_not_fatal() -> None:
+    """JSON may escape half a surrogate pair; no encoder takes the string Python makes of it."""
+    from pydantic import TypeAdapter
+
+    from ecowire.core.records import InRecord, decode
+    from ecowire_schemas import IngestRequest
+
+    value = b'{"content": "\\ud800 lone, \\ud83d\\ude00 paired", "metadata": {"title": "\\udfff"}}'
+    req = decode(TypeAdapter(IngestRequest), InRecord(value=value))
+    assert req.content == "\ufffd lone, \U0001f600 paired"
+    assert req.metadata.title == "\ufffd"
+    req.model_dump_json().encode("utf-8")  # encodable again

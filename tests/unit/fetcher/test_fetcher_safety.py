@@ -7,7 +7,15 @@ import ipaddress
 import httpcore
 import pytest
 
-from ecowire.fetcher.safety import GuardedBackend, HostAllowList, Refused, check_url, forbidden_reason, safe_addresses
+from ecowire.fetcher.safety import (
+    GuardedBackend,
+    HostAllowList,
+    InvalidURL,
+    Refused,
+    check_url,
+    forbidden_reason,
+    safe_addresses,
+)
 
 
 @pytest.mark.parametrize(("addr", "why"), [
@@ -68,3 +76,9 @@ async def test_the_backend_refuses_before_connecting() -> None:
         await backend.connect_tcp("169.254.169.254", 80)
     with pytest.raises(Refused):
         await backend.connect_unix_socket("/var/run/docker.sock")
+
+
+@pytest.mark.parametrize("url", ["http://0177.0.0.1/", "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/", "http://[::1/"])
+def test_urls_the_client_cannot_parse_are_invalid_not_errors(url: str) -> None:
+    with pytest.raises(InvalidURL):
+        check_url(url, HostAllowList())

@@ -167,3 +167,21 @@ def test_a_long_run_of_digits_costs_linear_time() -> None:
         t0 = time.process_time()
         normalize(make_raw("第一句。\n" + "7" * n + "\n最后一句。"))
         assert time.process_time() - t0 < 5.0, n
+
+
+@pytest.mark.parametrize("text", ["，。！？、……——" * 30, "\u200b\u200c\u200d\ufeff" * 50, "。\u200b！" * 40])
+def test_punctuation_and_invisible_characters_alike_are_no_text(text: str) -> None:
+    assert _reason(text) == "no_text"
+
+
+def test_the_shortest_real_article_is_one_sentence() -> None:
+    """A one-sentence news flash is an article: length alone never makes text navigation."""
+    (a,) = normalize(make_raw("生态环境部今天发布2024年全国碳排放报告。"))
+    assert a.text.endswith("生态环境部今天发布2024年全国碳排放报告。")
+
+
+def test_an_article_over_the_size_budget_is_too_large() -> None:
+    from ecowire.core.budget import MAX_ARTICLE_CHARS
+
+    lines = [f"第{i}段：{PARA}" for i in range(MAX_ARTICLE_CHARS // len(PARA) + 10)]
+    assert _reason("全省碳市场情况通报\n\n" + "\n".join(lines)) == "too_large"

@@ -1,0 +1,156 @@
+"""The budgeted worker process: results and errors come back, an overrun or a crash is abandoned
+and the next step runs in a fresh child, and the event loop stays free while a step computes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from ecowire.core.records import InRecord, OutRecord, Reject
+from ecowire.core.stage import Stage, StageRunner
+from ecowire.core.worker import BudgetedWorker, BudgetExceeded, WorkerDied, WorkerStopped
+from ecowire_schemas import DeadLetter, IngestRequest
+
+from .test_stage_runner import SizeCheckingProducer
+
+
+# Steps run in the child, which imports them by name: module level.
+def double(n: int) -> int:
+    return 2 * n
+
+
+def reject(reason: str) -> None:
+    raise Reject(reason, f"rejected as {reason}")
+
+
+def spin(seconds: float) -> int:
+    """Pure-Python CPU work (holds the GIL of its process) for `seconds`."""
+    end, n = time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        n += 1
+    return n
+
+
+def die(code: int) -> None:
+    os._exit(code)
+
+
+def pid(_: object) -> int:
+    return os.getpid()
+
+
+async def test_results_and_errors_come_back() -> None:
+    worker = BudgetedWorker(budget_s=30)
+    try:
+        assert await worker.run(double, 21) == 42
+        with pytest.raises(Reject) as caught:
+            await worker.run(reject, "navigation_only")
+        assert caught.value.reason == "navigation_only"  # the reason survives the trip between processes
+        assert await worker.run(double, 1) == 2  # an error does not cost the child
+        assert worker.restarts == 0
+    finally:
+        worker.close()
+
+
+async def test_an_overrun_is_abandoned_and_the_next_step_runs_in_a_fresh_child() -> None:
+    worker = BudgetedWorker(budget_s=0.5)
+    try:
+        first = await worker.run(pid, None)
+        started = time.monotonic()
+        with pytest.raises(BudgetExceeded):
+            await worker.run(spin, 60.0)
+        assert time.monotonic() - started < 20  # abandoned at the budget, not after the minute
+        assert worker.restarts == 1
+        assert await worker.run(pid, None) != first
+        assert await worker.run(double, 4) == 8
+    finally:
+        worker.close()
+
+
+async def test_a_crash_while_working_is_reported_and_survived() -> None:
+    worker = BudgetedWorker(budget_s=30)
+    try:
+        with pytest.raises(WorkerDied):
+            await worker.run(die, 9)
+        assert await worker.run(double, 5) == 10
+    finally:
+        worker.close()
+
+
+async def test_the_event_loop_stays_free_while_a_step_computes() -> None:
+    """Heartbeats, /health and SIGTERM need the loop: count its turns during 1.5 s of CPU work."""
+    worker = BudgetedWorker(budget_s=30)
+    await worker.start()
+    turns = 0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal turns
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            turns += 1
+
+    task = asyncio.create_task(ticker())
+    try:
+        assert await worker.run(spin, 1.5) > 0
+    finally:
+        done.set()
+        await task
+        worker.close()
+    assert turns >= 30  # ~150 turns when free; a loop held by the step would manage a handful
+
+
+async def test_closing_during_a_step_stops_it_without_a_verdict() -> None:
+    worker = BudgetedWorker(budget_s=30)
+    await worker.start()
+    step = asyncio.create_task(worker.run(spin, 30.0))
+    await asyncio.sleep(0.3)
+    worker.close()
+    with pytest.raises(WorkerStopped):
+        await step
+
+
+def _ingest(content: str, offset: int) -> InRecord:
+    return InRecord(value=IngestRequest(content=content).model_dump_json().encode(), key=b"k",
+                    topic="ingest", partition=0, offset=offset)
+
+
+def slow_on_demand(req: IngestRequest) -> str:
+    if req.content == "slow":
+        spin(60.0)
+    return (req.content or "").upper()
+
+
+def wrap(req: IngestRequest, record: InRecord, worked: str) -> list[OutRecord]:
+    return [OutRecord("out", "k", IngestRequest(content=worked))]
+
+
+async def test_the_runner_dead_letters_an_overrun_as_timeout_and_goes_on() -> None:
+    producer = SizeCheckingProducer()
+    runner = StageRunner(Stage("normalizer", "ingest", IngestRequest, wrap, work=slow_on_demand),
+                         producer, "dlq", time_budget_s=0.5)
+    await runner.start()
+    try:
+        assert await runner.process(_ingest("slow", 1)) == []
+        out = await runner.process(_ingest("next", 2))
+    finally:
+        runner.close()
+    topic, _, headers = producer.sent[0]
+    letter = DeadLetter.from_headers(headers)
+    assert (topic, letter.reason, letter.source_offset) == ("dlq", "timeout", 1)
+    assert "time budget" in letter.error_message
+    assert [o.value.content for o in out] == ["NEXT"]  # type: ignore[attr-defined]
+
+
+async def test_an_async_handler_is_held_to_the_budget_too() -> None:
+    async def hang(req: IngestRequest, record: InRecord) -> list[OutRecord]:
+        await asyncio.sleep(3600)
+        return []
+
+    producer = SizeCheckingProducer()
+    runner = StageRunner(Stage("fetcher", "ingest", IngestRequest, hang), producer, "dlq", time_budget_s=0.2)
+    assert await runner.process(_ingest("x", 3)) == []
+    assert DeadLetter.from_headers(producer.sent[0][2]).reason == "timeout"
