@@ -91,7 +91,7 @@ def spin_on_slow(req: IngestRequest) -> str:
 async def test_an_input_over_the_time_budget_is_dead_lettered_and_the_partition_goes_on(
     kafka_settings: Settings,
 ) -> None:
-    s = kafka_settings.model_copy(update={"time_budget_s": 1.0})
+    s = kafka_settings.model_copy(update={"time_budget_s": 5.0})  # generous: CI machines are busy
 
     def wrap(req: IngestRequest, record: InRecord, worked: str) -> list[OutRecord]:
         return [OutRecord(s.topic("raw"), req.effective_doc_id(), IngestRequest(content=worked.upper()))]
