@@ -1,5 +1,7 @@
 # One image for the four services and the CLI.
-FROM python:3.11-slim AS base
+# The base is pinned by digest (python:3.11-slim-bookworm, multi-arch index): a rebuild gets the
+# same bytes. `make pin-base` (where Docker runs) looks up the tag's current digest to move it on.
+FROM python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml README.md LICENSE requirements.lock ./

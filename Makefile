@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock kafka-start kafka-stop lint typecheck schemas bench eval clean compose-check
+.PHONY: run test install lock kafka-start kafka-stop lint typecheck schemas bench eval clean compose-check pin-base
 
 # Every package, direct and transitive, at the version in the lockfile (`make lock` renews it).
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -56,6 +56,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/extractor_bench.py
 	$(BIN)/python benchmarks/extractor_bench.py --corpus
 	$(BIN)/python benchmarks/pipeline_bench.py
+
+# Move the Dockerfile's base image to the current digest of its tag (needs Docker and the registry).
+pin-base:
+	tag=python:3.11-slim-bookworm; \
+	digest=$$(docker buildx imagetools inspect $$tag --format '{{json .Manifest.Digest}}' | tr -d '"'); \
+	sed -i "s|^FROM python:[^ ]*|FROM $$tag@$$digest|" Dockerfile && grep '^FROM' Dockerfile
 
 clean:
 	rm -rf $(VENV) .kafka-data .ecowire-logs .pytest_cache .mypy_cache .ruff_cache

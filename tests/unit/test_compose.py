@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,13 @@ def test_topics_are_created_by_a_one_shot_job_before_services_start(compose: dic
 def test_dockerfile_installs_the_package() -> None:
     text = Path(ROOT / "Dockerfile").read_text("utf-8")
     assert "pip install" in text and "COPY services" in text and "COPY schemas" in text
+    assert "-r requirements.lock" in text  # the locked versions, not pyproject's ranges
+
+
+def test_base_images_are_pinned_by_digest() -> None:
+    text = Path(ROOT / "Dockerfile").read_text("utf-8")
+    bases = re.findall(r"^FROM\s+(\S+)", text, flags=re.M)
+    assert bases and all(re.search(r"@sha256:[0-9a-f]{64}$", b) for b in bases), bases
 
 
 def test_every_service_has_a_healthcheck_that_asks_its_own_health_endpoint() -> None:
