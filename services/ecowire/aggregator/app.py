@@ -49,6 +49,7 @@ from ..core import metrics
 from ..core.logs import configure_logging, get_logger
 from ..core.records import InRecord, Reject, dead_letter, decode, decode_headers
 from ..core.settings import Settings, get_settings
+from ..core.stage import PERMANENT_PRODUCE_ERRORS
 from ..core.topics_admin import ensure_topics
 from .assemble import Assembler
 from .http import make_app
@@ -233,10 +234,16 @@ class AggregatorService:
                                            key=item.article_id.encode("utf-8"), partition=0,
                                            headers=_headers(headers))
             await fut
+        except PERMANENT_PRODUCE_ERRORS as e:
+            # Never retried as if the broker were down: the article's closing record goes to the
+            # dead-letter topic (the extractor's facts budget keeps bundles far below the limit).
+            if not await self._dead_letter_or_rewind(consumer, tp, rec, "output_too_large", e):
+                return False
         except KafkaError as e:
             await self._rewind_facts(consumer, tp, e)
             return False
-        metrics.PRODUCED.labels(STAGE, self.bundles_topic).inc()
+        else:
+            metrics.PRODUCED.labels(STAGE, self.bundles_topic).inc()
         await self._commit(consumer, tp, self.assembler.safe_commit(tp.partition, r.offset + 1))
         return True
 
@@ -423,7 +430,15 @@ class AggregatorService:
                     await self._skip(state, r.offset)
                     self._discard_state(tp)
                     return False
-                await self._publish(update, tp.partition)
+                try:
+                    await self._publish(update, tp.partition)
+                except PERMANENT_PRODUCE_ERRORS as e:
+                    # A result the broker will never take: dead-letter the bundle, mark it applied,
+                    # and rebuild the state from the changelog, which never saw it (as for a bug).
+                    await self._dead_letter(rec, "output_too_large", e)
+                    await self._skip(state, r.offset)
+                    self._discard_state(tp)
+                    return False
         except KafkaError as e:
             metrics.PUBLISH_FAILURES.labels(STAGE).inc()
             log.error("produce_failed_will_retry", step="aggregate", error=repr(e), partition=tp.partition,

@@ -137,3 +137,59 @@ async def test_records_before_restore_are_dropped_and_replays_skipped() -> None:
     assert articles == [f"article:{arts[i].record.article_id}" for i in (3, 4, 5)]
     state = service.states[0]
     assert state.applied_offset == 5 and state.key_count() == 6
+
+
+async def test_a_bundle_the_broker_never_takes_is_dead_lettered_not_retried_forever() -> None:
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    arts = corpus(2, seed=3, duplicate_every=0, truncated_every=0)
+    service = AggregatorService(SETTINGS)
+    consumer = FakeConsumer(service)
+    facts_tp = TopicPartition(service.facts_topic, 0)
+
+    class RefusesTheFirstBundle(FakeProducer):
+        refused = 0
+
+        async def send(self, topic: str, value: bytes | None, key: bytes | None = None,
+                       **kw: Any) -> asyncio.Future[Meta]:
+            if topic == service.bundles_topic and not self.refused:
+                self.refused += 1
+                raise MessageSizeTooLargeError("the bundle is over the broker's limit")
+            return await super().send(topic, value, key, **kw)
+
+    producer = RefusesTheFirstBundle()
+    service.facts_consumer = consumer
+    service.producer = producer
+    records, offset = [], 0
+    for a in arts:
+        for f in a.facts:
+            records.append(Rec(offset, f.model_dump_json().encode(), key=a.record.article_id.encode(),
+                               topic=facts_tp.topic))
+            offset += 1
+        records.append(Rec(offset, a.record.model_dump_json().encode(), key=a.record.article_id.encode(),
+                           topic=facts_tp.topic))
+        offset += 1
+
+    async def batch() -> dict[TopicPartition, list[Rec]]:
+        await asyncio.sleep(0)
+        if records:
+            out = {facts_tp: list(records)}
+            records.clear()
+            return out
+        service.stopping.set()
+        return {}
+
+    consumer.getmany = lambda *a, **k: batch()  # type: ignore[method-assign]
+    consumer.commits = []
+    consumer.commit = lambda offsets: _commit(consumer, offsets[facts_tp])  # type: ignore[method-assign]
+    await service.assemble_loop()
+
+    sent = [(t, (k or b"").decode()) for t, k, _ in producer.sent]
+    first, second = arts[0].record.article_id, arts[1].record.article_id
+    assert sent == [(service.dlq_topic, first), (service.bundles_topic, second)]
+    assert consumer.seeks == []  # no rewind: the partition went on
+    assert consumer.commits[-1] == offset  # everything committed
+
+
+async def _commit(consumer: FakeConsumer, offset: int) -> None:
+    consumer.commits.append(offset)
