@@ -17,9 +17,10 @@ class FetchSettings(BaseSettings):
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout_s: float = Field(default=5.0, gt=0)
     read_timeout_s: float = Field(default=20.0, gt=0)
-    # One request (all attempts, redirects and robots.txt included) never takes longer than this:
-    # the stage handles one message at a time and must stay well inside max.poll.interval.
-    deadline_s: float = Field(default=120.0, gt=0)
+    # One request (all attempts, redirects and robots.txt included) never takes longer than this.
+    # Below the stage's time budget (ECOWIRE_TIME_BUDGET_S, 60 s), so that a slow host ends as
+    # `unreachable` with its story rather than as a bare `timeout`.
+    deadline_s: float = Field(default=50.0, gt=0)
     max_retries: int = Field(default=3, ge=0, description="Retries after the first attempt (transient only)")
     backoff_base_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=10.0, ge=0)
