@@ -44,6 +44,14 @@ def _cpu(fn: Callable[[], object], runs: int) -> float:
     return max(best, 0.05)  # below 50 ms, fixed costs and the clock decide, not the length
 
 
+def _ratio(large: Callable[[], object], small: Callable[[], object]) -> float:
+    """CPU time of `large` over `small` (best of two); `large` runs again only when its first
+    time breaks the bound, since a collection or a busy neighbour can inflate one run."""
+    base = _cpu(small, 2)
+    ratio = _cpu(large, 1) / base
+    return ratio if ratio <= SLACK * GROWTH else min(ratio, _cpu(large, 1) / base)
+
+
 def _normalize(content: str, ctype: str) -> Callable[[], object]:
     def run() -> object:
         try:
@@ -57,7 +65,7 @@ def _normalize(content: str, ctype: str) -> Callable[[], object]:
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_normalize_is_linear(shape: str) -> None:
     small, large = (document(shape, n) for n in (50_000, 50_000 * GROWTH))
-    ratio = _cpu(_normalize(*large), 2) / _cpu(_normalize(*small), 3)
+    ratio = _ratio(_normalize(*large), _normalize(*small))
     assert ratio <= SLACK * GROWTH, f"{shape}: {GROWTH}× the length took {ratio:.0f}× the time"
 
 
@@ -66,8 +74,7 @@ def test_the_rules_are_linear(shape: str) -> None:
     """The rules without the model, where a quadratic path shows soonest (the model's rows are
     bounded by construction, and measured below)."""
     small, large = (document(shape, n)[0] for n in (40_000, 40_000 * GROWTH))
-    ratio = (_cpu(lambda: extract(_article(large), use_ner=False), 1)
-             / _cpu(lambda: extract(_article(small), use_ner=False), 2))
+    ratio = _ratio(lambda: extract(_article(large), use_ner=False), lambda: extract(_article(small), use_ner=False))
     assert ratio <= SLACK * GROWTH, f"{shape}: {GROWTH}× the length took {ratio:.0f}× the time"
 
 
@@ -76,5 +83,5 @@ def test_the_tagger_is_linear(shape: str) -> None:
     tagger = default_tagger()
     tagger.tag("生态环境部部长黄润秋出席会议。")  # the model loaded outside the timings
     small, large = (document(shape, n)[0] for n in (8_000, 8_000 * GROWTH))
-    ratio = _cpu(lambda: tagger.tag(large), 1) / _cpu(lambda: tagger.tag(small), 2)
+    ratio = _ratio(lambda: tagger.tag(large), lambda: tagger.tag(small))
     assert ratio <= SLACK * GROWTH, f"{shape}: {GROWTH}× the length took {ratio:.0f}× the time"

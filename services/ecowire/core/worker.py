@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import signal
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .logs import get_logger
 
@@ -47,28 +47,43 @@ class WorkerStopped(Exception):
 
 
 def _serve(conn: Connection, warm: Callable[[], None] | None) -> None:
-    """The child's loop: receive (function, argument), send back ("ok", result) or ("error", exc)."""
+    """The child's loop: receive (function, [arguments]), send back one ("ok", result) or
+    ("error", exception) per argument, in order, as each is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     if warm is not None:
         warm()
     conn.send(("ready", None))
     while True:
         try:
-            fn, arg = conn.recv()
+            fn, args = conn.recv()
         except EOFError:  # the parent closed its end: nothing more to do
             return
-        try:
-            reply: tuple[str, Any] = ("ok", fn(arg))
-        except Exception as e:  # noqa: BLE001 - sent to the parent, which raises it there
-            reply = ("error", e)
-        try:
-            conn.send(reply)
-        except Exception as e:  # noqa: BLE001 - a result or error that cannot be pickled
-            conn.send(("error", RuntimeError(f"the step's {reply[0]} could not be sent back: {e!r}")))
+        for arg in args:
+            try:
+                reply: tuple[str, Any] = ("ok", fn(arg))
+            except Exception as e:  # noqa: BLE001 - sent to the parent, which raises it there
+                reply = ("error", e)
+            try:
+                conn.send(reply)
+            except Exception as e:  # noqa: BLE001 - a result or error that cannot be pickled
+                conn.send(("error", RuntimeError(f"the step's {reply[0]} could not be sent back: {e!r}")))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[R]):
+    """What one step came to: its value, or the error it raised (or BudgetExceeded, WorkerDied)."""
+
+    value: R | None = None
+    error: Exception | None = None
+
+    def get(self) -> R:
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
 
 
 class BudgetedWorker:
-    """One child process; one step at a time (a stage handles one input at a time)."""
+    """One child process, one step at a time; each step of a batch has the whole budget."""
 
     def __init__(self, budget_s: float, warm: Callable[[], None] | None = None,
                  start_timeout_s: float = 300.0) -> None:
@@ -93,36 +108,51 @@ class BudgetedWorker:
 
     async def run(self, fn: Callable[[A], R], arg: A) -> R:
         """`fn(arg)` in the child, within the budget. `fn` must be a module-level function."""
+        (outcome,) = await self.run_many(fn, [arg])
+        return outcome.get()
+
+    async def run_many(self, fn: Callable[[A], R], args: Sequence[A]) -> list[Outcome[R]]:
+        """`fn` on each argument in the child, in order, each within the budget. A step that
+        overruns (or kills the child) is that argument's outcome; the rest go on in a new child.
+        Raises `WorkerStopped` only: the worker was closed (shutdown) before all were done."""
         async with self._lock:
-            if self._closed:
-                raise WorkerStopped("the worker is closed")
-            await self._ensure_started()
-            conn = self._conn
-            assert conn is not None
-            try:
-                await asyncio.to_thread(conn.send, (fn, arg))  # a large input is written off the loop
-                started = time.monotonic()
+            out: list[Outcome[R]] = []
+            while len(out) < len(args):
+                if self._closed:
+                    raise WorkerStopped("the worker is closed")
+                await self._ensure_started()
+                out.extend(await self._round(fn, args[len(out):]))
+            return out
+
+    async def _round(self, fn: Callable[[A], R], args: Sequence[A]) -> list[Outcome[R]]:
+        """Steps until all are done or one ended the child (its outcome is the last returned)."""
+        conn = self._conn
+        assert conn is not None
+        out: list[Outcome[R]] = []
+        try:
+            await asyncio.to_thread(conn.send, (fn, list(args)))  # large inputs are written off the loop
+            for _ in args:
                 self._interrupt = asyncio.Event()
                 if not await _readable(conn, self.budget_s, self._interrupt):
                     if self._closed:
                         raise WorkerStopped("the worker was closed while working")
                     self._kill("budget")
-                    raise BudgetExceeded(f"still working after the {self.budget_s:g}s time budget; abandoned")
-                status, value = await asyncio.to_thread(conn.recv)
-            except (EOFError, OSError) as e:
-                self._kill("died")
-                if self._closed:
-                    raise WorkerStopped("the worker was closed while working") from e
-                raise WorkerDied(f"the worker process ended while working ({e!r})") from e
-            except asyncio.CancelledError:
-                self._kill("cancelled")  # the caller gave up (shutdown): the child's work is moot
-                raise
-            finally:
-                self._interrupt = None
-            log.debug("worker_step", seconds=round(time.monotonic() - started, 4))
-            if status == "error":
-                raise value
-            return value
+                    out.append(Outcome(error=BudgetExceeded(
+                        f"still working after the {self.budget_s:g}s time budget; abandoned")))
+                    return out
+                status, value = conn.recv()
+                out.append(Outcome(value=value) if status == "ok" else Outcome(error=value))
+        except (EOFError, OSError) as e:
+            self._kill("died")
+            if self._closed:
+                raise WorkerStopped("the worker was closed while working") from e
+            out.append(Outcome(error=WorkerDied(f"the worker process ended while working ({e!r})")))
+        except asyncio.CancelledError:
+            self._kill("cancelled")  # the caller gave up (shutdown): the child's work is moot
+            raise
+        finally:
+            self._interrupt = None
+        return out
 
     def close(self) -> None:
         """Stop the child (shutdown). A step in flight ends with `WorkerStopped`."""

@@ -154,3 +154,25 @@ async def test_an_async_handler_is_held_to_the_budget_too() -> None:
     runner = StageRunner(Stage("fetcher", "ingest", IngestRequest, hang), producer, "dlq", time_budget_s=0.2)
     assert await runner.process(_ingest("x", 3)) == []
     assert DeadLetter.from_headers(producer.sent[0][2]).reason == "timeout"
+
+
+def step(arg: tuple[str, float]) -> str:
+    kind, n = arg
+    if kind == "spin":
+        spin(n)
+    elif kind == "die":
+        die(3)
+    elif kind == "reject":
+        reject("empty")
+    return f"{kind}:{n:g}"
+
+
+async def test_a_batch_goes_on_past_an_overrun_a_crash_and_an_error() -> None:
+    worker = BudgetedWorker(budget_s=3)
+    try:
+        outcomes = await worker.run_many(step, [("a", 1), ("spin", 60), ("b", 2), ("die", 0), ("reject", 0), ("c", 3)])
+    finally:
+        worker.close()
+    kinds = [type(o.error).__name__ if o.error else o.value for o in outcomes]
+    assert kinds == ["a:1", "BudgetExceeded", "b:2", "WorkerDied", "Reject", "c:3"]
+    assert worker.restarts == 2
