@@ -56,9 +56,8 @@ def make_broker(settings: Settings, stage_name: str) -> KafkaBroker:
     )
 
 
-def to_record(msg: KafkaMessage) -> InRecord:
-    raw = msg.raw_message
-    assert not isinstance(raw, tuple)  # single-record subscriber
+def to_record(raw: Any) -> InRecord:
+    """An aiokafka ConsumerRecord as plain data."""
     return InRecord(
         value=raw.value or b"",
         key=raw.key,
@@ -70,23 +69,28 @@ def to_record(msg: KafkaMessage) -> InRecord:
     )
 
 
-async def parse_safely(record: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+async def parse_safely(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
     """FastStream's parser decodes every header as UTF-8 and raises on anything else, before our
-    handler runs (the record was then skipped by the next commit, with no dead letter). Headers
+    handler runs (the batch was then skipped by the next commit, with no dead letter). Headers
     that are not UTF-8 reach the handler with replacement characters instead, and the stage
     dead-letters the record with reason `invalid_header`."""
-    headers = record.headers or ()
-    if any(isinstance(v, bytes | bytearray) and not _is_utf8(v) for _, v in headers):
-        safe = [(k, bytes(v).decode("utf-8", "replace").encode() if isinstance(v, bytes | bytearray) else v)
-                for k, v in headers]
-        record = dataclasses.replace(record, headers=safe)
-    return await original(record)
+    batch = records if isinstance(records, tuple) else (records,)
+    if any(isinstance(v, bytes | bytearray) and not _is_utf8(v) for r in batch for _, v in (r.headers or ())):
+        batch = tuple(_replace_bad_headers(r) for r in batch)
+        records = batch if isinstance(records, tuple) else batch[0]
+    return await original(records)
 
 
-async def raw_body(msg: KafkaMessage, original: Callable[[Any], Awaitable[Any]]) -> bytes:
+def _replace_bad_headers(record: Any) -> Any:
+    safe = [(k, bytes(v).decode("utf-8", "replace").encode() if isinstance(v, bytes | bytearray) else v)
+            for k, v in record.headers or ()]
+    return dataclasses.replace(record, headers=safe)
+
+
+async def raw_body(msg: KafkaMessage, original: Callable[[Any], Awaitable[Any]]) -> Any:
     """No decoding in FastStream: its JSON decoder recurses (a 20,000-deep array raised
     RecursionError before our handler). The stage decodes the bytes itself (`records.decode`)."""
-    return bytes(msg.body)
+    return msg.body
 
 
 def _is_utf8(value: bytes | bytearray) -> bool:
@@ -114,29 +118,35 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
         max_poll_interval_ms=settings.max_poll_interval_ms,
         max_partition_fetch_bytes=settings.max_message_bytes,
         fetch_max_bytes=settings.max_message_bytes * 2,
+        # What the consumer has, up to a bound; with light traffic a batch is one record, at once.
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_wait_ms,
         parser=parse_safely,
         decoder=raw_body,
     )
 
     @subscriber
     async def handle(msg: KafkaMessage) -> None:
-        record = to_record(msg)
+        raw = msg.raw_message
+        records = [to_record(r) for r in (raw if isinstance(raw, tuple) else (raw,))]
+        if not records:
+            return
         try:
-            await runner.process(record)
+            await runner.process_batch(records)
         except WorkerStopped:
-            log.info("stopping_input_not_committed", stage=stage.name, partition=record.partition,
-                     offset=record.offset)
+            log.info("stopping_batch_not_committed", stage=stage.name, records=len(records))
             await msg.nack()
             return
-        except Exception as e:  # noqa: BLE001 - counted, logged, and the input is redelivered
-            # Producing failed: leave the input uncommitted, rewind to it, and try again later.
+        except Exception as e:  # noqa: BLE001 - counted, logged, and the batch is redelivered
+            # Producing failed: leave the batch uncommitted, rewind to it, and try again later.
             metrics.PUBLISH_FAILURES.labels(stage.name).inc()
-            log.error("produce_failed_will_retry", stage=stage.name, error=repr(e),
-                      partition=record.partition, offset=record.offset)
+            log.error("produce_failed_will_retry", stage=stage.name, error=repr(e), records=len(records),
+                      partition=records[0].partition, offset=records[0].offset)
             await asyncio.sleep(settings.publish_retry_backoff_s)
             await msg.nack()
             return
-        await msg.ack()
+        await msg.ack()  # one commit for the batch, after every output was acknowledged
 
     lag_task: asyncio.Task[None] | None = None
 

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # the input dead-lettered as `timeout`. Real articles take milliseconds; the largest accepted
     # article (`max_article_chars`) takes well under a third of it.
     time_budget_s: float = Field(default=60.0, gt=0)
+    # A stage takes what its consumer has, up to this many records, waiting at most this long for
+    # the first; it produces the batch's outputs and commits once.
+    batch_max_records: int = Field(default=100, ge=1)
+    batch_wait_ms: int = Field(default=25, ge=1)
     graceful_timeout_s: float = 15.0
     publish_retry_backoff_s: float = 1.0
 

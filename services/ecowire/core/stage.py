@@ -20,8 +20,9 @@ import asyncio
 import hashlib
 import inspect
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -31,7 +32,7 @@ from pydantic import TypeAdapter
 from . import metrics
 from .logs import get_logger
 from .records import InRecord, OutRecord, Reject, dead_letter, decode, ingested_at
-from .worker import BudgetedWorker, BudgetExceeded, WorkerDied, WorkerStopped
+from .worker import BudgetedWorker, BudgetExceeded, WorkerDied
 
 log = get_logger("ecowire.stage")
 
@@ -72,8 +73,27 @@ DLQ_HEADROOM = 64 * 1024
 DLQ_PREFIX_BYTES = 64 * 1024
 
 
+@dataclass
+class Verdict:
+    """What one input of a batch came to: its outputs, or the reason it is dead-lettered."""
+
+    record: InRecord
+    item: Any = None
+    outputs: list[OutRecord] = field(default_factory=list)
+    reason: str | None = None
+    error: BaseException | None = None
+
+    def reject(self, reason: str, error: BaseException) -> None:
+        self.outputs, self.reason, self.error = [], reason, error
+
+
 class StageRunner:
-    """Processes one input record at a time; pure of any Kafka client (see `Producer`)."""
+    """Processes batches of input records; pure of any Kafka client (see `Producer`).
+
+    A batch is decoded, handled (the `work` step in the worker process, each input within the time
+    budget), and then everything is produced at once: every output and every dead letter is sent,
+    and only when the broker acknowledged them all may the caller commit the batch.
+    """
 
     def __init__(self, stage: Stage, producer: Producer, dlq_topic: str,
                  max_message_bytes: int = 8 * 1024 * 1024, time_budget_s: float = 60.0) -> None:
@@ -96,71 +116,122 @@ class StageRunner:
             self.worker.close()
 
     async def process(self, record: InRecord) -> list[OutRecord]:
-        """Handle one record and produce its outputs (or its dead letter), confirmed by the broker.
+        """One record: `process_batch([record])`, returning what was produced for it."""
+        return (await self.process_batch([record]))[0]
 
-        Returns what was produced. Raises only when producing failed: the caller must then NOT
-        commit the input.
+    async def process_batch(self, records: Sequence[InRecord]) -> list[list[OutRecord]]:
+        """Handle a batch and produce its outputs and dead letters, all confirmed by the broker.
+
+        Returns what was produced per record (nothing for a dead-lettered one). Raises when
+        producing failed for a reason that can pass, or `WorkerStopped` at shutdown: the caller
+        must then NOT commit the batch (it is read again; ids are deterministic).
         """
         started = time.perf_counter()
-        name = self.stage.name
-        try:
-            item = decode(self._adapter, record, self.stage.input_version)
-            outputs = await self._handle(item, record)
-        except Reject as e:
-            await self._dead_letter(record, e.reason, e)
-            return []
-        except (BudgetExceeded, TimeoutError) as e:
-            await self._dead_letter(record, "timeout", e)
-            return []
-        except WorkerDied as e:
-            await self._dead_letter(record, "worker_died", e)
-            return []
-        except WorkerStopped:
-            raise  # shutting down: the input stays uncommitted and is read again
-        except Exception as e:
-            # A bug this input triggers: dead-letter it (with the traceback in the log) rather than
-            # retry forever and block the partition.
-            log.exception("stage_error", stage=name, topic=record.topic, partition=record.partition,
-                          offset=record.offset)
-            await self._dead_letter(record, "stage_error", e)
-            return []
-        try:
-            await self._produce(outputs)
-        except PERMANENT_PRODUCE_ERRORS as e:
-            # The broker (or the client's size check) will never take these outputs: retrying would
-            # block the partition forever. Outputs already acknowledged stay (ids are deterministic).
-            await self._dead_letter(record, "output_too_large", e)
-            return []
-        metrics.MESSAGES.labels(name, "ok").inc()
-        metrics.PROCESSING_SECONDS.labels(name).observe(time.perf_counter() - started)
-        t0 = ingested_at(record)
-        if t0 is not None:
-            metrics.STAGE_LATENCY_SECONDS.labels(name).observe(
-                max(0.0, (datetime.now(UTC) - t0).total_seconds())
-            )
-        return outputs
-
-    async def _handle(self, item: Any, record: InRecord) -> list[OutRecord]:
-        handle = self.stage.handle
+        verdicts = [Verdict(r) for r in records]
+        for v in verdicts:
+            try:
+                v.item = decode(self._adapter, v.record, self.stage.input_version)
+            except Reject as e:
+                v.reject(e.reason, e)
+        todo = [v for v in verdicts if v.reason is None]
         if self.worker is not None:
-            assert self.stage.work is not None
-            worked = await self.worker.run(self.stage.work, item)
-            return list(handle(item, record, worked))  # type: ignore[arg-type]
-        if self._is_async:
-            async with asyncio.timeout(self.time_budget_s):
-                return list(await handle(item, record))  # type: ignore[misc]
-        return list(await asyncio.to_thread(handle, item, record))  # type: ignore[arg-type]
+            await self._work(todo)
+        else:
+            for v in todo:
+                await self._handle(v)
+        await self._produce(verdicts)
+        self._observe(verdicts, time.perf_counter() - started)
+        return [v.outputs for v in verdicts]
 
-    async def _produce(self, outputs: Sequence[OutRecord]) -> None:
-        # Send all, then wait for every acknowledgement: pipelined, still confirmed before commit.
-        pending = [
-            await self.producer.send(o.topic, o.encode(), o.key.encode("utf-8"), o.headers()) for o in outputs
-        ]
-        await asyncio.gather(*pending)
-        for o in outputs:
-            metrics.PRODUCED.labels(self.stage.name, o.topic).inc()
+    async def _work(self, todo: list[Verdict]) -> None:
+        """The stage's step for every input in the worker process, then `handle` here (cheap)."""
+        assert self.worker is not None and self.stage.work is not None
+        outcomes = await self.worker.run_many(self.stage.work, [v.item for v in todo])
+        for v, outcome in zip(todo, outcomes, strict=True):
+            if outcome.error is not None:
+                self._failed(v, outcome.error, outcome.trace)
+                continue
+            try:
+                v.outputs = list(self.stage.handle(v.item, v.record, outcome.value))  # type: ignore[arg-type]
+            except Exception as e:  # noqa: BLE001 - classified: a reason, or a stage_error logged with its traceback
+                self._failed(v, e, traceback.format_exc())
 
-    async def _dead_letter(self, record: InRecord, reason: str, error: BaseException) -> None:
+    async def _handle(self, v: Verdict) -> None:
+        handle = self.stage.handle
+        try:
+            if self._is_async:
+                async with asyncio.timeout(self.time_budget_s):
+                    v.outputs = list(await handle(v.item, v.record))  # type: ignore[misc]
+            else:
+                v.outputs = list(await asyncio.to_thread(handle, v.item, v.record))  # type: ignore[arg-type]
+        except Exception as e:  # noqa: BLE001 - classified: a reason, or a stage_error logged with its traceback
+            self._failed(v, e, traceback.format_exc())
+
+    def _failed(self, v: Verdict, error: BaseException, trace: str | None) -> None:
+        if isinstance(error, Reject):
+            v.reject(error.reason, error)
+        elif isinstance(error, BudgetExceeded | TimeoutError):
+            v.reject("timeout", error)
+        elif isinstance(error, WorkerDied):
+            v.reject("worker_died", error)
+        else:
+            # A bug this input triggers: dead-letter it (the traceback goes to the log) rather
+            # than retry forever and block the partition.
+            log.error("stage_error", stage=self.stage.name, topic=v.record.topic, partition=v.record.partition,
+                      offset=v.record.offset, error=repr(error), traceback=trace)
+            v.reject("stage_error", error)
+
+    async def _produce(self, verdicts: list[Verdict]) -> None:
+        """Send every output, then wait for every acknowledgement (pipelined, still confirmed
+        before the commit); then the dead letters, those of outputs the broker will never take
+        included. A failure that can pass raises: the batch is not committed."""
+        sent: list[tuple[Verdict, list[Any]]] = []
+        for v in verdicts:
+            if v.reason is not None:
+                continue
+            try:
+                acks = [await self.producer.send(o.topic, o.encode(), o.key.encode("utf-8"), o.headers())
+                        for o in v.outputs]
+            except PERMANENT_PRODUCE_ERRORS as e:  # the client's own size check
+                v.reject("output_too_large", e)
+                continue
+            sent.append((v, acks))
+        results = await asyncio.gather(*(a for _, acks in sent for a in acks), return_exceptions=True)
+        transient: BaseException | None = None
+        k = 0
+        for v, acks in sent:
+            errors = [r for r in results[k : k + len(acks)] if isinstance(r, BaseException)]
+            k += len(acks)
+            permanent = [e for e in errors if isinstance(e, PERMANENT_PRODUCE_ERRORS)]
+            if permanent:
+                # The broker will never take these outputs: retrying would block the partition
+                # forever. Outputs already acknowledged stay (ids are deterministic).
+                v.reject("output_too_large", permanent[0])
+            elif errors:
+                transient = transient or errors[0]
+        if transient is not None:
+            raise transient
+        letters = [await self._dead_letter(v.record, v.reason, v.error) for v in verdicts
+                   if v.reason is not None and v.error is not None]
+        await asyncio.gather(*letters)
+        for v in verdicts:
+            if v.reason is not None:
+                metrics.DEAD_LETTERS.labels(self.stage.name, v.reason).inc()
+            for o in v.outputs:
+                metrics.PRODUCED.labels(self.stage.name, o.topic).inc()
+
+    def _observe(self, verdicts: list[Verdict], elapsed: float) -> None:
+        name = self.stage.name
+        now = datetime.now(UTC)
+        for v in verdicts:
+            metrics.MESSAGES.labels(name, "ok" if v.reason is None else "dead_lettered").inc()
+            metrics.PROCESSING_SECONDS.labels(name).observe(elapsed / len(verdicts))
+            t0 = ingested_at(v.record)
+            if t0 is not None and v.reason is None:
+                metrics.STAGE_LATENCY_SECONDS.labels(name).observe(max(0.0, (now - t0).total_seconds()))
+
+    async def _dead_letter(self, record: InRecord, reason: str, error: BaseException) -> Awaitable[Any]:
+        """Send one dead letter; returns the broker's acknowledgement to await."""
         letter = dead_letter(self.stage.name, record, reason, error)
         value = record.value
         if len(value) + len(record.key or b"") > self.max_message_bytes - DLQ_HEADROOM:
@@ -172,7 +243,4 @@ class StageRunner:
         log.warning("dead_letter", stage=self.stage.name, reason=reason, error=letter.error_message,
                     topic=record.topic, partition=record.partition, offset=record.offset,
                     bounded=letter.original_size is not None)
-        ack = await self.producer.send(self.dlq_topic, value, record.key, letter.to_headers())
-        await ack
-        metrics.DEAD_LETTERS.labels(self.stage.name, reason).inc()
-        metrics.MESSAGES.labels(self.stage.name, "dead_lettered").inc()
+        return await self.producer.send(self.dlq_topic, value, record.key, letter.to_headers())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import signal
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -47,8 +48,8 @@ class WorkerStopped(Exception):
 
 
 def _serve(conn: Connection, warm: Callable[[], None] | None) -> None:
-    """The child's loop: receive (function, [arguments]), send back one ("ok", result) or
-    ("error", exception) per argument, in order, as each is done."""
+    """The child's loop: receive (function, [arguments]), send back one ("ok", result, None) or
+    ("error", exception, traceback) per argument, in order, as each is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     if warm is not None:
         warm()
@@ -60,13 +61,13 @@ def _serve(conn: Connection, warm: Callable[[], None] | None) -> None:
             return
         for arg in args:
             try:
-                reply: tuple[str, Any] = ("ok", fn(arg))
-            except Exception as e:  # noqa: BLE001 - sent to the parent, which raises it there
-                reply = ("error", e)
+                reply: tuple[str, Any, str | None] = ("ok", fn(arg), None)
+            except Exception as e:  # noqa: BLE001 - sent to the parent, which raises or logs it there
+                reply = ("error", e, traceback.format_exc())
             try:
                 conn.send(reply)
             except Exception as e:  # noqa: BLE001 - a result or error that cannot be pickled
-                conn.send(("error", RuntimeError(f"the step's {reply[0]} could not be sent back: {e!r}")))
+                conn.send(("error", RuntimeError(f"the step's {reply[0]} could not be sent back: {e!r}"), reply[2]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ class Outcome(Generic[R]):
 
     value: R | None = None
     error: Exception | None = None
+    trace: str | None = None  # the traceback in the child, for the log
 
     def get(self) -> R:
         if self.error is not None:
@@ -140,8 +142,8 @@ class BudgetedWorker:
                     out.append(Outcome(error=BudgetExceeded(
                         f"still working after the {self.budget_s:g}s time budget; abandoned")))
                     return out
-                status, value = conn.recv()
-                out.append(Outcome(value=value) if status == "ok" else Outcome(error=value))
+                status, value, trace = conn.recv()
+                out.append(Outcome(value=value) if status == "ok" else Outcome(error=value, trace=trace))
         except (EOFError, OSError) as e:
             self._kill("died")
             if self._closed:
