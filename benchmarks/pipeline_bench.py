@@ -1,18 +1,26 @@
-"""End-to-end benchmark: documents/s and ingest→result latency percentiles through the four
-services running as separate processes on the real local broker.
+"""End-to-end benchmark on the real corpus: the four services as processes on the real broker.
 
-    python benchmarks/pipeline_bench.py [--rounds 8] [--out benchmarks/results/pipeline.md]
+    .venv/bin/python benchmarks/pipeline_bench.py [--rates 5,10,20,40] [--seconds 20] [--burst 1000]
+        [--scale 600] [--out benchmarks/results/pipeline.md]
 
-Each round publishes every seed once with a line of its own appended (distinct documents), all at
-once; latency per article is `completed_at - ingested_at` of its result (both stamped by the
-services), throughput is documents over the wall time from the first publish to the last result.
+Documents are the articles of `../shared/corpus` (inline text requests, as `ecowire eval` sends
+them). Every phase runs on topics of its own, with services started for it:
+- sustained: documents published at a steady rate for `--seconds`; latency per article is its
+  result's `completed_at - ingested_at` (both stamped by the services), p50/p95/p99;
+- burst: `--burst` documents published at once; documents/s from the first publish to the last
+  result, and CPU seconds per article of each service (its process and its worker process, read
+  from /proc) next to the CPU of its stage function run in this process on the same documents;
+- scale-out: `--scale` normalized articles put on articles.v1 first, then drained by one and by two
+  extractor replicas (the other stages idle); articles/s of each.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -20,20 +28,27 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from ecowire import corpus
 from ecowire.cli import publish_requests
 from ecowire.core.settings import Settings
 from ecowire.core.topics_admin import ensure_topics
-from ecowire.files import request_for_file
-from ecowire.inprocess import raw_for_file
+from ecowire.extractor import extract
+from ecowire.fetcher.logic import inline_document
 from ecowire.normalizer import normalize
-from ecowire.runner import KAFKA_SCRIPT, start_local_broker, start_services, stop_services
+from ecowire.runner import KAFKA_SCRIPT, start_local_broker
+from ecowire_schemas import Article, IngestRequest
 
 ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("fetcher", "normalizer", "extractor", "aggregator")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -41,7 +56,90 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-async def collect(settings: Settings, want: set[str], timeout_s: float) -> dict[str, dict[str, object]]:
+# ------------------------------------------------------------------ processes and their CPU
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a live process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its live descendants (a stage's worker process)."""
+    stats = {int(p.name): _stat(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit()}
+    family, total = {pid}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for child, st in stats.items():
+            if st is not None and st[0] in family and child not in family:
+                family.add(child)
+                changed = True
+    for p in family:
+        st = stats.get(p)
+        total += st[1] if st else 0.0
+    return total
+
+
+@dataclass
+class Service:
+    stage: str
+    proc: subprocess.Popen[bytes]
+    port: int
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+
+def start(settings: Settings, stages: Iterable[tuple[str, int]], log_dir: Path) -> list[Service]:
+    out = []
+    for stage, port in stages:
+        env = {**os.environ, **settings.to_env(), "ECOWIRE_HTTP_PORT": str(port), "ECOWIRE_HTTP_HOST": "127.0.0.1",
+               "ECOWIRE_FETCH_POLL_SOURCES": "false"}
+        log = open(log_dir / f"{stage}-{port}.log", "ab")  # noqa: SIM115 - owned by the child
+        proc = subprocess.Popen([sys.executable, "-m", f"ecowire.{stage}"], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+        out.append(Service(stage, proc, port))
+    deadline = time.monotonic() + 180
+    for svc in out:
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{svc.port}/health", timeout=1).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise SystemExit(f"{svc.stage} not healthy; see {log_dir}")
+    time.sleep(2)  # group joins settle
+    return out
+
+
+def stop(services: list[Service]) -> None:
+    for s in services:
+        s.proc.terminate()
+    for s in services:
+        try:
+            s.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            s.proc.kill()
+
+
+# ------------------------------------------------------------------ topics
+
+
+def fresh_settings(tag: str) -> Settings:
+    run = uuid.uuid4().hex[:6]
+    return Settings(topic_prefix=f"bench{run}{tag}.", group_prefix=f"bench{run}{tag}-",
+                    session_timeout_ms=10_000, heartbeat_interval_ms=1_000)
+
+
+async def collect_results(settings: Settings, want: int, timeout_s: float) -> dict[str, dict[str, object]]:
+    """Article results (by article id) until `want` arrived or the timeout passed."""
     consumer = AIOKafkaConsumer(settings.topic("results"), bootstrap_servers=settings.bootstrap_servers,
                                 group_id=None, auto_offset_reset="earliest", enable_auto_commit=False,
                                 max_partition_fetch_bytes=settings.max_message_bytes)
@@ -49,88 +147,226 @@ async def collect(settings: Settings, want: set[str], timeout_s: float) -> dict[
     got: dict[str, dict[str, object]] = {}
     deadline = time.monotonic() + timeout_s
     try:
-        while not want <= set(got) and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
+        while len(got) < want and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
                 for r in records:
-                    if r.value is None:  # tombstone of an aggregate
+                    if r.value is None:
                         continue
                     v = json.loads(r.value)
-                    if v.get("type") == "article" and v["article_id"] not in got:
-                        got[v["article_id"]] = v
+                    if v.get("type") == "article":
+                        got.setdefault(str(v["article_id"]), v)
     finally:
         await consumer.stop()
     return got
 
 
+async def count_extractions(settings: Settings, want: int, timeout_s: float) -> float:
+    """Seconds until `want` extraction records are on facts.v1."""
+    consumer = AIOKafkaConsumer(settings.topic("facts"), bootstrap_servers=settings.bootstrap_servers,
+                                group_id=None, auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    seen: set[bytes] = set()
+    t0 = time.monotonic()
+    try:
+        while len(seen) < want and time.monotonic() - t0 < timeout_s:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                seen.update(r.key or b"" for r in records
+                            if dict(r.headers).get("ecowire-record") == b"extraction")
+    finally:
+        await consumer.stop()
+    return time.monotonic() - t0
+
+
+async def put_articles(settings: Settings, articles: list[Article]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
+                                max_request_size=settings.max_message_bytes, linger_ms=5)
+    await producer.start()
+    try:
+        futs = [await producer.send(settings.topic("articles"), a.model_dump_json().encode(),
+                                    key=a.article_id.encode(), headers=[("schema-version", b"1")]) for a in articles]
+        await asyncio.gather(*futs)
+    finally:
+        await producer.stop()
+
+
+async def publish_at_rate(settings: Settings, requests: list[IngestRequest], rate: float) -> None:
+    t0 = time.monotonic()
+    for i, req in enumerate(requests):
+        await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+        await _publish_one(settings, req)
+
+
+_PRODUCER: AIOKafkaProducer | None = None
+
+
+async def _publish_one(settings: Settings, req: IngestRequest) -> None:
+    # one producer for the whole run: publish_requests opens a client per call
+    global _PRODUCER
+    if _PRODUCER is None:
+        _PRODUCER = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=0)
+        await _PRODUCER.start()
+    from ecowire_schemas.common import utcnow
+
+    req = req.model_copy(update={"submitted_at": utcnow()})
+    await _PRODUCER.send_and_wait(settings.topic("ingest"), req.model_dump_json(exclude_none=True).encode(),
+                                  key=req.effective_doc_id().encode(), headers=[("schema-version", b"1")])
+
+
+async def _close_producer() -> None:
+    global _PRODUCER
+    if _PRODUCER is not None:
+        await _PRODUCER.stop()
+        _PRODUCER = None
+
+
+def latencies(results: dict[str, dict[str, object]]) -> list[float]:
+    return [(datetime.fromisoformat(str(v["completed_at"])) - datetime.fromisoformat(str(v["ingested_at"])))
+            .total_seconds() for v in results.values()]
+
+
+# ------------------------------------------------------------------ phases
+
+
+def ports(stages: Iterable[str], base: int = 18100) -> list[tuple[str, int]]:
+    return [(s, base + i) for i, s in enumerate(stages)]
+
+
+def sustained(requests: list[IngestRequest], rate: float, seconds: float, logs: Path) -> dict[str, float]:
+    settings = fresh_settings(f"r{int(rate)}")
+    asyncio.run(ensure_topics(settings))
+    services = start(settings, ports(STAGES), logs)
+    batch = requests[: int(rate * seconds)]
+    try:
+        async def run() -> dict[str, dict[str, object]]:
+            await publish_at_rate(settings, batch, rate)
+            await _close_producer()
+            return await collect_results(settings, len(batch), timeout_s=300)
+
+        got = asyncio.run(run())
+    finally:
+        stop(services)
+    lat = latencies(got)
+    return {"rate": rate, "docs": len(batch), "results": len(got), "p50": pct(lat, 50), "p95": pct(lat, 95),
+            "p99": pct(lat, 99), "max": max(lat)}
+
+
+def burst(requests: list[IngestRequest], logs: Path) -> dict[str, object]:
+    settings = fresh_settings("burst")
+    asyncio.run(ensure_topics(settings))
+    services = start(settings, ports(STAGES), logs)
+    try:
+        before = {s.stage: s.cpu() for s in services}
+        t0 = time.monotonic()
+        asyncio.run(publish_requests(settings, requests))
+        got = asyncio.run(collect_results(settings, len(requests), timeout_s=900))
+        wall = time.monotonic() - t0
+        cpu = {s.stage: (s.cpu() - before[s.stage]) / max(1, len(got)) for s in services}
+    finally:
+        stop(services)
+    # The same documents through the stage functions in this process (the normalizer's input is
+    # what the fetcher makes of a request; the extractor's, what the normalizer makes).
+    raws = [inline_document(r) for r in requests]
+    t = time.process_time()
+    arts = [a for raw in raws for a in normalize(raw)]
+    inproc_norm = (time.process_time() - t) / len(arts)
+    t = time.process_time()
+    for a in arts:
+        extract(a)
+    inproc_ext = (time.process_time() - t) / len(arts)
+    return {"docs": len(requests), "results": len(got), "wall": wall, "docs_per_s": len(got) / wall,
+            "cpu": cpu, "inproc": {"normalizer": inproc_norm, "extractor": inproc_ext},
+            "lat": latencies(got)}
+
+
+def scale_out(articles: list[Article], logs: Path) -> dict[int, float]:
+    out = {}
+    for replicas in (1, 2):
+        settings = fresh_settings(f"x{replicas}")
+        asyncio.run(ensure_topics(settings))
+        asyncio.run(put_articles(settings, articles))
+        t0 = time.monotonic()
+        services = start(settings, ports(["extractor"] * replicas, 18200), logs)
+        try:
+            ready = time.monotonic() - t0
+            secs = asyncio.run(count_extractions(settings, len(articles), timeout_s=900))
+        finally:
+            stop(services)
+        out[replicas] = len(articles) / secs
+        print(f"scale-out: {replicas} replica(s) drained {len(articles)} in {secs:.1f}s (ready after {ready:.0f}s)",
+              flush=True)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--rates", default="5,10,20,40")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--burst", type=int, default=1000)
+    ap.add_argument("--scale", type=int, default=600)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "pipeline.md"))
     args = ap.parse_args()
-    tag = uuid.uuid4().hex[:6]
-    settings = Settings(topic_prefix=f"bench{tag}.", group_prefix=f"bench{tag}-")
+    records = list(corpus.read())
+    requests = [corpus.request(r) for r in records]
+    settings = Settings()
     started_broker = start_local_broker(settings)
-    seeds = sorted((ROOT / "seeds").glob("*.txt"))
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for r in range(args.rounds):
-            for p in seeds:
-                copy = Path(tmp) / f"{r}-{p.name}"
-                copy.write_bytes(p.read_bytes() + f"\n\n基准第{r}轮。\n".encode())
-                paths.append(copy)
-        want = {a.article_id for p in paths for a in normalize(raw_for_file(p))}
-        chars = sum(len(p.read_text("utf-8")) for p in paths)
-        asyncio.run(ensure_topics(settings))
-        procs = start_services(settings, Path(tmp) / "logs")
-        try:
-            # Unloaded: one seed at a time, each waited for (how long a document takes alone).
-            single: list[tuple[str, float]] = []
-            for p in seeds:
-                ids = {a.article_id for a in normalize(raw_for_file(p))}
-                t_one = time.monotonic()
-                asyncio.run(publish_requests(settings, [request_for_file(p)]))
-                asyncio.run(collect(settings, ids, timeout_s=120))
-                single.append((p.name, time.monotonic() - t_one))
-            t0 = time.monotonic()
-            asyncio.run(publish_requests(settings, [request_for_file(p) for p in paths]))
-            got = asyncio.run(collect(settings, want, timeout_s=600))
-            wall = time.monotonic() - t0
-        finally:
-            stop_services(procs)
-            if started_broker:
-                subprocess.run([str(KAFKA_SCRIPT), "stop"], check=False)
-    if not want <= set(got):
-        print(f"only {len(got)} of {len(want)} results arrived", file=sys.stderr)
-        return 1
-    lat = [(datetime.fromisoformat(str(v["completed_at"])) - datetime.fromisoformat(str(v["ingested_at"])))
-           .total_seconds() for v in got.values()]
-    row = (f"| {len(paths)} | {len(want)} | {chars} | {wall:.1f} | {len(paths) / wall:.2f} | "
-           f"{len(want) / wall:.2f} | {chars / wall:,.0f} |")
-    lat_row = " | ".join(f"{x:.2f}" for x in (pct(lat, 50), pct(lat, 90), pct(lat, 95), pct(lat, 99), max(lat),
-                                              statistics.mean(lat)))
-    single_rows = "\n".join(f"| {name} | {secs:.2f} |" for name, secs in single)
-    report = f"""# Pipeline benchmark (end to end, four services, real local broker)
-
-Run: `python benchmarks/pipeline_bench.py --rounds {args.rounds}` on {platform.machine()}, {platform.python_version()},
-2 cores shared by the broker, the four services and the benchmark; {time.strftime('%Y-%m-%d')}.
-
-| documents | articles | chars | wall (s) | documents/s | articles/s | chars/s |
-|---:|---:|---:|---:|---:|---:|---:|
-{row}
-
-One seed at a time on an idle pipeline, publish → all its article results read back (s):
-
-| seed | s |
-|---|---:|
-{single_rows}
-
-All documents published at once: ingest → result latency per article (includes queueing):
-
-| p50 (s) | p90 (s) | p95 (s) | p99 (s) | max (s) | mean (s) |
-|---:|---:|---:|---:|---:|---:|
-| {lat_row} |
-"""
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    rows, lines = [], []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            logs = Path(tmp)
+            rotating = itertools.cycle(range(len(requests)))
+            for rate in (float(x) for x in args.rates.split(",") if x):
+                batch = [requests[next(rotating)] for _ in range(int(rate * args.seconds))]
+                row = sustained(batch, rate, args.seconds, logs)
+                print(f"sustained {rate:g}/s: {row}", flush=True)
+                rows.append(row)
+            b = burst(requests[: args.burst], logs)
+            print(f"burst: {b['docs_per_s']:.1f} documents/s, cpu {b['cpu']}, in-process {b['inproc']}", flush=True)
+            arts = [a for r in records[: args.scale] for a in corpus.articles(r)]
+            scale = scale_out(arts, logs)
+    finally:
+        if started_broker:
+            subprocess.run([str(KAFKA_SCRIPT), "stop"], check=False)
+    cpu: dict[str, float] = b["cpu"]  # type: ignore[assignment]
+    inproc: dict[str, float] = b["inproc"]  # type: ignore[assignment]
+    blat: list[float] = b["lat"]  # type: ignore[assignment]
+    lines += [
+        "# Pipeline benchmark (end to end, four services, real local broker, real corpus)",
+        "",
+        f"Run: `python benchmarks/pipeline_bench.py --rates {args.rates} --seconds {args.seconds:g} "
+        f"--burst {args.burst} --scale {args.scale}` on {platform.machine()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores shared by the broker, the services and the benchmark; {time.strftime('%Y-%m-%d')}.",
+        f"Documents: the articles of `../shared/corpus` ({statistics.mean(len(r.text) for r in records):.0f} "
+        "characters on average), published as inline text requests.",
+        "",
+        "## Sustained rates: ingest → result latency",
+        "",
+        "| documents/s | documents | results | p50 (s) | p95 (s) | p99 (s) | max (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        *(f"| {r['rate']:g} | {r['docs']:.0f} | {r['results']:.0f} | {r['p50']:.2f} | {r['p95']:.2f} | "
+          f"{r['p99']:.2f} | {r['max']:.2f} |" for r in rows),
+        "",
+        f"## Burst of {b['docs']}",
+        "",
+        f"{b['results']} results in {b['wall']:.1f} s: **{b['docs_per_s']:.1f} documents/s**; latency p50 "
+        f"{pct(blat, 50):.1f} s, p99 {pct(blat, 99):.1f} s (queueing included).",
+        "",
+        "CPU per article (ms): each service's process and its worker process, next to its stage function "
+        "in one process on the same documents.",
+        "",
+        "| service | service CPU | stage function | ratio |",
+        "|---|---:|---:|---:|",
+        *(f"| {st} | {cpu[st] * 1000:.1f} | "
+          + (f"{inproc[st] * 1000:.1f} | {cpu[st] / inproc[st]:.2f} |" if st in inproc else "— | — |")
+          for st in STAGES),
+        "",
+        f"## Scale-out: {len(arts)} articles pre-filled on articles.v1, drained by extractor replicas",
+        "",
+        "| replicas | articles/s | gain |",
+        "|---:|---:|---:|",
+        *(f"| {n} | {v:.1f} | {v / scale[1]:.2f}× |" for n, v in scale.items()),
+        "",
+    ]
+    report = "\n".join(lines)
     Path(args.out).write_text(report, "utf-8")
     print(report)
     return 0
