@@ -514,3 +514,15 @@ def manifests(docs: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
 def test_names_are_unique_per_kind(rendered: list[dict[str, Any]]) -> None:
     names = list(manifests(rendered))
     assert len(names) == len(set(names))
+
+
+def test_a_release_can_run_some_stages_only(helm: str) -> None:
+    """A second release beside the first runs only the stages of a new contract major."""
+    docs = template(helm, VALUES["scaled"], "fetcher.enabled=false", "normalizer.enabled=false",
+                    "aggregator.enabled=false", "kafka.strimzi.enabled=false", "kafka.groupPrefix=next-")
+    assert set(by_stage(docs, "Deployment")) == set(by_stage(docs, "Service")) == {"extractor"}
+    assert set(by_stage(docs, "ScaledObject")) == {"extractor"}
+    assert not [c for c in of_kind(docs, "ConfigMap") if "sources.yaml" in c.get("data", {})]
+    assert len(of_kind(docs, "Job")) == 1
+    for doc in docs:
+        validate(doc)
