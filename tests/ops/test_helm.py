@@ -526,3 +526,18 @@ def test_a_release_can_run_some_stages_only(helm: str) -> None:
     assert len(of_kind(docs, "Job")) == 1
     for doc in docs:
         validate(doc)
+
+
+def test_docs_explain_the_chart_s_numbers() -> None:
+    values = values_of("default")
+    scaling = (ROOT / "docs" / "scaling.md").read_text("utf-8")
+    for stage in AUTOSCALED:
+        threshold = values["autoscaling"][stage]["lagThreshold"]
+        assert f"| {stage} |" in scaling and f"| {threshold} |" in scaling, f"docs/scaling.md: {stage} {threshold}"
+    operations = (ROOT / "docs" / "operations.md").read_text("utf-8")
+    assert "No cluster runs where ecowire is developed and tested" in operations
+    for heading in ("## Deploying", "### Kubernetes (Helm chart)", "## Scaling", "## Upgrading",
+                    "### A contract", "## Replaying from an offset", "## The dead-letter topic", "## Alerts"):
+        assert heading in operations, heading
+    helm_version = (HELM_DIR / "HELM_VERSION").read_text("utf-8").strip()
+    assert f"Helm {helm_version.removeprefix('v')}" in operations
