@@ -160,6 +160,13 @@ def test_the_chart_refuses_more_autoscaled_replicas_than_partitions(helm: str) -
     assert r.returncode != 0 and "exceeds kafka.partitions" in r.stderr
 
 
+def test_values_schema_refuses_unknown_keys_and_bad_values(helm: str) -> None:
+    for bad in ("autoscaling.extractor.maxReplica=3", "kafka.partitions=0", "extractor.replica=2",
+                "image.digest=latest"):
+        r = run_helm(helm, "template", "rel", str(CHART), "--set", bad)
+        assert r.returncode != 0 and "schema" in r.stderr, bad
+
+
 def test_the_chart_needs_a_bootstrap_without_strimzi(helm: str) -> None:
     r = run_helm(helm, "template", "rel", str(CHART), "--set", "kafka.bootstrapServers=")
     assert r.returncode != 0 and "kafka.bootstrapServers is required" in r.stderr
