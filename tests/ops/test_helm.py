@@ -71,8 +71,8 @@ def run_helm(helm: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([helm, *args], capture_output=True, text=True, timeout=300, check=False)
 
 
-def template(helm: str, values: Path | None = None, *sets: str) -> list[dict[str, Any]]:
-    args = ["template", "rel", str(CHART), "--namespace", "ecowire", "--kube-version", KUBE_VERSIONS[-1]]
+def template(helm: str, values: Path | None = None, *sets: str, chart: Path = CHART) -> list[dict[str, Any]]:
+    args = ["template", "rel", str(chart), "--namespace", "ecowire", "--kube-version", KUBE_VERSIONS[-1]]
     if values is not None:
         args += ["-f", str(values)]
     for s in sets:
@@ -548,3 +548,14 @@ def test_docs_explain_the_chart_s_numbers() -> None:
         assert heading in operations, heading
     helm_version = (HELM_DIR / "HELM_VERSION").read_text("utf-8").strip()
     assert f"Helm {helm_version.removeprefix('v')}" in operations
+
+
+def test_the_packaged_chart_carries_the_linked_files(helm: str, tmp_path: Path) -> None:
+    """files/ links to the rules and the dashboard: `helm package` must store their contents."""
+    r = run_helm(helm, "package", str(CHART), "-d", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    (package,) = tmp_path.glob("ecowire-*.tgz")
+    docs = template(helm, None, "prometheusRule.enabled=true", chart=package)
+    (rule,) = of_kind(docs, "PrometheusRule")
+    assert rule["spec"]["groups"]
+    assert any("ecowire.json" in c.get("data", {}) for c in of_kind(docs, "ConfigMap"))
