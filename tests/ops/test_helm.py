@@ -140,7 +140,8 @@ def merge(into: dict[str, Any], over: dict[str, Any]) -> None:
 
 
 def test_helm_is_the_pinned_version_and_the_installer_caches_it(helm: str) -> None:
-    assert Path(helm).parent.name == "helm-" + (HELM_DIR / "HELM_VERSION").read_text("utf-8").strip()
+    if not os.environ.get("ECOWIRE_HELM_DIR"):
+        assert Path(helm).parent.name == "helm-" + (HELM_DIR / "HELM_VERSION").read_text("utf-8").strip()
     again = subprocess.run([str(HELM_DIR / "install.sh")], capture_output=True, text=True, timeout=60, check=True)
     assert again.stdout.strip() == helm and "building" not in again.stderr
 
