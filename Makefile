@@ -1,11 +1,12 @@
 # The two commands: `make run` (the pipeline over the seeds) and `make test` (every test).
-# Both set everything up on a fresh machine: the virtualenv, the Kafka jars, Prometheus.
+# Both set everything up on a fresh machine: the virtualenv, the Kafka jars, Prometheus, and (for
+# `make test`) the pinned Helm, built once through the Go module proxy into ~/.cache/ecowire.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock kafka-start kafka-stop lint typecheck schemas bench eval clean compose-check pin-base
+.PHONY: run test install lock kafka-start kafka-stop lint typecheck schemas bench eval clean compose-check pin-base helm
 
 # Every package, direct and transitive, at the version in the lockfile (`make lock` renews it).
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -34,10 +35,16 @@ kafka-stop:
 
 test: $(STAMP)
 	[ ! -x deploy/prometheus/install.sh ] || deploy/prometheus/install.sh
+	deploy/helm/install.sh >/dev/null || echo "make: no Helm (needs Go); tests/ops/test_helm.py says why" >&2
 	deploy/kafka/kafka.sh start
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The Helm chart's checks alone (no broker, no cluster): lint, render, validate, compare with the code.
+helm: $(STAMP)
+	deploy/helm/install.sh >/dev/null
+	$(BIN)/pytest tests/ops/test_helm.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

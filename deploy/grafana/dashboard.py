@@ -5,7 +5,7 @@
 
 Plain dicts in Grafana's dashboard JSON model (schemaVersion 39, Grafana 10/11); the committed
 JSON is what Grafana provisions (deploy/grafana/provisioning/dashboards/ecowire.yml). Every panel's
-`description` is the question it answers; docs/ops.md lists the same questions. Queries read
+`description` is the question it answers; docs/operations.md lists the same questions. Queries read
 ecowire's metrics catalogue (services/ecowire/core/metrics.py), FastStream's middleware metrics
 and the recording rules in deploy/prometheus/rules/; tests/ops checks that every name exists and
 that every query, run against a real Prometheus scraping a real pipeline, tells the truth.

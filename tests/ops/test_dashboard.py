@@ -124,12 +124,12 @@ def test_the_issue_s_views_are_there(dashboard: dict[str, Any]) -> None:
 
 
 def test_ops_doc_answers_for_every_panel(dashboard: dict[str, Any]) -> None:
-    ops = (ROOT / "docs" / "ops.md").read_text("utf-8")
+    ops = (ROOT / "docs" / "operations.md").read_text("utf-8")
     for p in panels(dashboard):
         if p["type"] == "row":
             assert f"### {p['title'].removeprefix('Stage: ')}" in ops or p["title"].startswith("Stage: ")
             continue
-        assert f"**{p['title']}**" in ops, f"docs/ops.md does not describe panel {p['title']!r}"
+        assert f"**{p['title']}**" in ops, f"docs/operations.md does not describe panel {p['title']!r}"
 
 
 def test_provisioning_points_at_the_dashboard_folder() -> None:

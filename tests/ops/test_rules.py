@@ -99,13 +99,13 @@ def test_alerts_read_recording_rules_of_their_own_group() -> None:
 
 
 def test_every_alert_has_severity_summary_and_a_documented_runbook() -> None:
-    ops = (ROOT / "docs" / "ops.md").read_text("utf-8")
+    ops = (ROOT / "docs" / "operations.md").read_text("utf-8")
     for a in alerts():
         assert a["labels"]["severity"] in {"warning", "critical"}
         assert a["annotations"]["summary"] and a["annotations"]["description"]
         anchor = a["annotations"]["runbook"].split("#", 1)[1]
         assert anchor == a["alert"].lower()
-        assert f"### {a['alert']}" in ops, f"docs/ops.md has no section for {a['alert']}"
+        assert f"### {a['alert']}" in ops, f"docs/operations.md has no section for {a['alert']}"
 
 
 def test_rules_read_only_known_series() -> None:
