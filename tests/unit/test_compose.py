@@ -92,3 +92,28 @@ def test_every_service_has_a_healthcheck_that_asks_its_own_health_endpoint() -> 
     assert subprocess.run(probe, env=env, capture_output=True, timeout=30, check=False).returncode == 1
     env.pop("ECOWIRE_HTTP_PORT")
     assert subprocess.run(probe, env=env, capture_output=True, timeout=30, check=False).returncode == 0
+
+
+@pytest.mark.parametrize(("status", "code"), [(204, 0), (200, 0), (503, 1)])
+def test_the_probe_accepts_any_2xx(status: int, code: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FastStream's /health answers 204: the probe once took that for unhealthy, forever."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from ecowire.core import healthcheck
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the http.server API
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("ECOWIRE_HTTP_PORT", str(server.server_port))
+        assert healthcheck.main() == code
+    finally:
+        server.shutdown()
