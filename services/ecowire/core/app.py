@@ -23,7 +23,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import make_asgi_app
 
-from . import metrics
+from . import channels, metrics
 from .logs import configure_logging, get_logger
 from .records import InRecord, decode_headers
 from .settings import Settings, get_settings
@@ -110,6 +110,8 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
                          settings.time_budget_s)
     subscriber = broker.subscriber(
         settings.topic(stage.input_base),
+        title=f"{stage.name}:{settings.topic(stage.input_base)}",
+        description=channels.spec(stage.input_base).description,
         group_id=settings.group_id(stage.name),
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
@@ -126,8 +128,11 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
         decoder=raw_body,
     )
 
-    @subscriber
-    async def handle(msg: KafkaMessage) -> None:
+    for base in (*stage.outputs, "dlq"):
+        broker.publisher(settings.topic(base), title=f"{stage.name}:{settings.topic(base)}",
+                         description=channels.spec(base).description, schema=channels.payload(base))
+
+    async def handle(body: Any, msg: KafkaMessage) -> None:
         raw = msg.raw_message
         records = [to_record(r) for r in (raw if isinstance(raw, tuple) else (raw,))]
         if not records:
@@ -147,6 +152,11 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
             await msg.nack()
             return
         await msg.ack()  # one commit for the batch, after every output was acknowledged
+
+    # The body is not used (the stage decodes the raw records); its annotation documents the
+    # input channel's payload in /asyncapi. Set here, since the module's annotations are strings.
+    handle.__annotations__ = {"body": channels.payload(stage.input_base), "msg": KafkaMessage, "return": None}
+    subscriber(handle)
 
     lag_task: asyncio.Task[None] | None = None
 

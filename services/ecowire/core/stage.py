@@ -61,6 +61,8 @@ class Stage:
     # the step needs once per worker process (models) before the first input.
     work: Callable[[Any], Any] | None = None
     warm: Callable[[], None] | None = None
+    # Topic bases the stage produces to (besides the dead-letter topic): its AsyncAPI channels.
+    outputs: tuple[str, ...] = ()
 
     def adapter(self) -> TypeAdapter[Any]:
         return TypeAdapter(self.input_model)

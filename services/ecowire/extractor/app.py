@@ -57,7 +57,7 @@ def handle(article: Article, record: InRecord, facts: list[Fact]) -> list[OutRec
     return out
 
 
-stage = Stage("extractor", "articles", Article, handle, work=extract, warm=warm)
+stage = Stage("extractor", "articles", Article, handle, work=extract, warm=warm, outputs=("facts",))
 
 
 def main() -> None:

@@ -138,7 +138,7 @@ class FetcherRuntime:
 
 
 runtime = FetcherRuntime()
-stage = Stage("fetcher", "ingest", IngestRequest, runtime.handle)
+stage = Stage("fetcher", "ingest", IngestRequest, runtime.handle, outputs=("raw", "fetcher-state"))
 
 
 def build_fetcher_app(settings: Settings | None = None, fetch_settings: FetchSettings | None = None) -> AsgiFastStream:

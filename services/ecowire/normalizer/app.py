@@ -32,7 +32,7 @@ def handle(raw: RawDocument, record: InRecord, articles: list[Article] | Normali
     return [OutRecord(out_topic, a.article_id, a, ingested_at=raw.ingested_at) for a in articles]
 
 
-stage = Stage("normalizer", "raw", RawDocument, handle, work=work)
+stage = Stage("normalizer", "raw", RawDocument, handle, work=work, outputs=("articles",))
 
 
 def main() -> None:
