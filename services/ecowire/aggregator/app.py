@@ -46,8 +46,11 @@ from ecowire_schemas.facts import ExtractionRecord, FactsRecord
 from ecowire_schemas.topics import TOPICS
 
 from ..core import metrics
+from ..core.changelog import end_offsets, read_to_end
+from ..core.channels import asyncapi_document, with_asyncapi
+from ..core.lag import watch_lag
 from ..core.logs import configure_logging, get_logger
-from ..core.records import InRecord, Reject, dead_letter, decode, decode_headers
+from ..core.records import InRecord, Reject, dead_letter_message, decode, from_consumer_record
 from ..core.settings import Settings, get_settings
 from ..core.stage import PERMANENT_PRODUCE_ERRORS
 from ..core.topics_admin import ensure_topics
@@ -62,11 +65,6 @@ STAGE = "aggregator"
 log = get_logger("ecowire.aggregator")
 _FACTS: TypeAdapter[Any] = TypeAdapter(FactsRecord)
 _BUNDLE: TypeAdapter[Any] = BUNDLES.adapter()
-
-
-def _record(r: Any) -> InRecord:
-    return InRecord(value=r.value or b"", key=r.key, headers=decode_headers(r.headers), topic=r.topic,
-                    partition=r.partition, offset=r.offset, timestamp_ms=r.timestamp)
 
 
 def _headers(h: dict[str, str]) -> list[tuple[str, bytes]]:
@@ -212,7 +210,7 @@ class AggregatorService:
 
     async def _assemble_one(self, consumer: AIOKafkaConsumer, tp: TopicPartition, r: Any) -> bool:
         """Returns False when the rest of this partition's batch must be dropped (it was rewound)."""
-        rec = _record(r)
+        rec = from_consumer_record(r)
         try:
             item = decode(_FACTS, rec)
         except Reject as e:
@@ -269,12 +267,11 @@ class AggregatorService:
         return True
 
     async def _dead_letter(self, rec: InRecord, reason: str, error: BaseException) -> None:
-        letter = dead_letter(STAGE, rec, reason, error)
+        value, letter = dead_letter_message(STAGE, rec, reason, error, self.settings.max_message_bytes)
         log.warning("dead_letter", stage=STAGE, reason=reason, error=letter.error_message, topic=rec.topic,
-                    partition=rec.partition, offset=rec.offset)
+                    partition=rec.partition, offset=rec.offset, bounded=letter.original_size is not None)
         assert self.producer is not None
-        fut = await self.producer.send(self.dlq_topic, rec.value, key=rec.key,
-                                       headers=_headers(letter.to_headers()))
+        fut = await self.producer.send(self.dlq_topic, value, key=rec.key, headers=_headers(letter.to_headers()))
         await fut
         metrics.DEAD_LETTERS.labels(STAGE, reason).inc()
         metrics.MESSAGES.labels(STAGE, "dead_lettered").inc()
@@ -411,7 +408,7 @@ class AggregatorService:
         if r.offset <= state.applied_offset:
             return True  # applied before the restart: a replay never counts twice
         started = time.perf_counter()
-        rec = _record(r)
+        rec = from_consumer_record(r)
         update: Update | None = None
         try:
             try:
@@ -530,59 +527,19 @@ class AggregatorService:
         finally:
             await consumer.stop()
 
-    async def lag_loop(self, every_s: float = 5.0) -> None:
-        while not self.stopping.is_set():
-            await asyncio.sleep(every_s)
-            for consumer in (self.facts_consumer, self.bundles_consumer):
-                if consumer is None:
-                    continue
-                try:
-                    for tp in consumer.assignment():
-                        high = consumer.highwater(tp)
-                        if high is None:
-                            continue
-                        pos = await consumer.position(tp)
-                        metrics.CONSUMER_LAG.labels(STAGE, tp.topic, str(tp.partition)).set(max(0, high - pos))
-                except KafkaError as e:
-                    log.debug("lag_read_failed", error=repr(e))  # a rebalance in progress; next round
+    async def lag_loop(self) -> None:
+        await watch_lag(STAGE, lambda: (self.facts_consumer, self.bundles_consumer))
 
 
 async def changelog_end(settings: Settings, topic: str, partition: int) -> int:
-    tp = TopicPartition(topic, partition)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                enable_auto_commit=False, client_id=f"ecowire-{STAGE}-restore")
-    await consumer.start()
-    try:
-        end: int = (await consumer.end_offsets([tp]))[tp]
-        return end
-    finally:
-        await consumer.stop()
+    return (await end_offsets(settings, topic, [partition]))[partition]
 
 
 async def read_changelog(settings: Settings, topic: str, partition: int) -> RestoredState:
     """The latest record of every key on one changelog partition, read up to its current end."""
-    tp = TopicPartition(topic, partition)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False,
-        client_id=f"ecowire-{STAGE}-restore", auto_offset_reset="earliest",
-        max_partition_fetch_bytes=settings.max_message_bytes, fetch_max_bytes=settings.max_message_bytes * 2,
-    )
-    await consumer.start()
     restored = RestoredState()
-    try:
-        consumer.assign([tp])
-        end = restored.end_offset = (await consumer.end_offsets([tp]))[tp]
-        # An explicit offset: `seek_to_beginning` right after `assign` can lose to the pending
-        # default position lookup, and the loop below would then see an empty changelog.
-        consumer.seek(tp, (await consumer.beginning_offsets([tp]))[tp])
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
-            for r in batch.get(tp, []):
-                if r.offset >= end:
-                    break
-                restored.apply(r.key.decode("utf-8") if r.key else "", r.value)
-    finally:
-        await consumer.stop()
+    ends = await read_to_end(settings, topic, restored.apply, [partition], client_id=f"ecowire-{STAGE}-restore")
+    restored.end_offset = ends[partition]
     return restored
 
 
@@ -605,7 +562,9 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _stop)
     await service.start()
-    app = make_app(service.view, service.health, make_asgi_app(metrics.registry))
+    app = with_asyncapi(make_app(service.view, service.health, make_asgi_app(metrics.registry)),
+                        asyncapi_document(STAGE, settings, reads=("facts", "aggregator-bundles"),
+                                          writes=("aggregator-bundles", "results", "aggregator-state")))
     server = _Server(uvicorn.Config(app, host=settings.http_host, port=settings.port_for(STAGE),
                                     log_level="warning", lifespan="off", access_log=False))
     tasks = [

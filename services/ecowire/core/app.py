@@ -16,7 +16,6 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -24,8 +23,9 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import make_asgi_app
 
 from . import channels, metrics
+from .lag import watch_lag
 from .logs import configure_logging, get_logger
-from .records import InRecord, decode_headers
+from .records import from_consumer_record
 from .settings import Settings, get_settings
 from .stage import Stage, StageRunner
 from .worker import WorkerStopped
@@ -53,19 +53,6 @@ def make_broker(settings: Settings, stage_name: str) -> KafkaBroker:
         linger_ms=5,
         graceful_timeout=settings.graceful_timeout_s,
         middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=f"ecowire-{stage_name}")],
-    )
-
-
-def to_record(raw: Any) -> InRecord:
-    """An aiokafka ConsumerRecord as plain data."""
-    return InRecord(
-        value=raw.value or b"",
-        key=raw.key,
-        headers=decode_headers(raw.headers),
-        topic=raw.topic,
-        partition=raw.partition,
-        offset=raw.offset,
-        timestamp_ms=raw.timestamp,
     )
 
 
@@ -128,13 +115,11 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
         decoder=raw_body,
     )
 
-    for base in (*stage.outputs, "dlq"):
-        broker.publisher(settings.topic(base), title=f"{stage.name}:{settings.topic(base)}",
-                         description=channels.spec(base).description, schema=channels.payload(base))
+    channels.declare_publishers(broker, settings, stage.name, stage.outputs)
 
     async def handle(body: Any, msg: KafkaMessage) -> None:
         raw = msg.raw_message
-        records = [to_record(r) for r in (raw if isinstance(raw, tuple) else (raw,))]
+        records = [from_consumer_record(r) for r in (raw if isinstance(raw, tuple) else (raw,))]
         if not records:
             return
         try:
@@ -153,10 +138,7 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
             return
         await msg.ack()  # one commit for the batch, after every output was acknowledged
 
-    # The body is not used (the stage decodes the raw records); its annotation documents the
-    # input channel's payload in /asyncapi. Set here, since the module's annotations are strings.
-    handle.__annotations__ = {"body": channels.payload(stage.input_base), "msg": KafkaMessage, "return": None}
-    subscriber(handle)
+    subscriber(channels.documented_handler(stage.input_base, handle))
 
     lag_task: asyncio.Task[None] | None = None
 
@@ -165,7 +147,7 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
 
     async def start_lag_monitor() -> None:
         nonlocal lag_task
-        lag_task = asyncio.create_task(_watch_lag(subscriber, stage.name))
+        lag_task = asyncio.create_task(watch_lag(stage.name, lambda: [getattr(subscriber, "consumer", None)]))
 
     async def stop_worker() -> None:
         runner.close()
@@ -188,31 +170,6 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
         after_shutdown=[stop_worker],
         asyncapi_path="/asyncapi",
     )
-
-
-async def _watch_lag(subscriber: Any, stage_name: str, every_s: float = 5.0) -> None:
-    """Publish consumer lag per assigned partition (high watermark minus position); partitions
-    this process no longer holds after a rebalance stop being reported."""
-    reported: set[tuple[str, int]] = set()
-    while True:
-        await asyncio.sleep(every_s)
-        consumer = getattr(subscriber, "consumer", None)
-        if consumer is None:
-            continue
-        try:
-            assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
-            for topic, partition in reported - assigned:
-                metrics.CONSUMER_LAG.remove(stage_name, topic, str(partition))
-            reported = assigned
-            for tp in consumer.assignment():
-                high = consumer.highwater(tp)
-                if high is None:
-                    continue
-                position = await consumer.position(TopicPartition(tp.topic, tp.partition))
-                metrics.CONSUMER_LAG.labels(stage_name, tp.topic, str(tp.partition)).set(max(0, high - position))
-        except Exception as e:  # noqa: BLE001 - logged; the next round reads it again
-            # A rebalance in progress makes position() fail: the next round reads it again.
-            log.debug("lag_read_failed", error=repr(e))
 
 
 def serve(

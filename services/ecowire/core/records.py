@@ -6,6 +6,7 @@ into produce calls; everything in between is testable without a broker.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -70,6 +71,12 @@ class Reject(Exception):
     def __reduce__(self) -> tuple[type[Reject], tuple[str, str]]:
         # raised in a worker process and re-raised in the service: must survive pickling
         return (Reject, (self.reason, self.message))
+
+
+def from_consumer_record(raw: Any) -> InRecord:
+    """An aiokafka ConsumerRecord (or anything shaped like one) as plain data."""
+    return InRecord(value=raw.value or b"", key=raw.key, headers=decode_headers(raw.headers), topic=raw.topic,
+                    partition=raw.partition, offset=raw.offset, timestamp_ms=raw.timestamp)
 
 
 def decode_headers(raw: Any) -> dict[str, str]:
@@ -146,6 +153,26 @@ def dead_letter(stage: str, record: InRecord, reason: str, error: BaseException)
         source_offset=record.offset,
         failed_at=datetime.now(UTC),
     )
+
+
+# A dead letter keeps the original whole up to the message size less this room for its headers;
+# beyond, it carries this much of it.
+DLQ_HEADROOM = 64 * 1024
+DLQ_PREFIX_BYTES = 64 * 1024
+
+
+def dead_letter_message(stage: str, record: InRecord, reason: str, error: BaseException,
+                        max_message_bytes: int) -> tuple[bytes, DeadLetter]:
+    """The value and the headers' model of a record's dead letter. An original too large to
+    travel whole is cut to a bounded prefix, with its size and hash; it stays where
+    dlq-source-topic/partition/offset say."""
+    letter = dead_letter(stage, record, reason, error)
+    value = record.value
+    if len(value) + len(record.key or b"") > max_message_bytes - DLQ_HEADROOM:
+        letter = letter.model_copy(update={"original_size": len(value),
+                                           "original_sha256": hashlib.sha256(value).hexdigest()})
+        value = value[:DLQ_PREFIX_BYTES]
+    return value, letter
 
 
 def ingested_at(record: InRecord) -> datetime | None:

@@ -17,7 +17,6 @@ async handler runs under `asyncio.timeout`; either way the input is dead-lettere
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import time
 import traceback
@@ -31,7 +30,7 @@ from pydantic import TypeAdapter
 
 from . import metrics
 from .logs import get_logger
-from .records import InRecord, OutRecord, Reject, dead_letter, decode, ingested_at
+from .records import InRecord, OutRecord, Reject, dead_letter_message, decode, ingested_at
 from .worker import BudgetedWorker, BudgetExceeded, WorkerDied
 
 log = get_logger("ecowire.stage")
@@ -70,9 +69,6 @@ class Stage:
 
 # Produce errors no retry can cure: the record is larger than the producer or the topic accepts.
 PERMANENT_PRODUCE_ERRORS = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
-# A dead letter keeps the original whole up to the message size less this room for its headers.
-DLQ_HEADROOM = 64 * 1024
-DLQ_PREFIX_BYTES = 64 * 1024
 
 
 @dataclass
@@ -234,14 +230,7 @@ class StageRunner:
 
     async def _dead_letter(self, record: InRecord, reason: str, error: BaseException) -> Awaitable[Any]:
         """Send one dead letter; returns the broker's acknowledgement to await."""
-        letter = dead_letter(self.stage.name, record, reason, error)
-        value = record.value
-        if len(value) + len(record.key or b"") > self.max_message_bytes - DLQ_HEADROOM:
-            # too large to travel whole: a bounded prefix, its size and hash; the original stays
-            # where dlq-source-topic/partition/offset say
-            letter = letter.model_copy(update={"original_size": len(value),
-                                               "original_sha256": hashlib.sha256(value).hexdigest()})
-            value = value[:DLQ_PREFIX_BYTES]
+        value, letter = dead_letter_message(self.stage.name, record, reason, error, self.max_message_bytes)
         log.warning("dead_letter", stage=self.stage.name, reason=reason, error=letter.error_message,
                     topic=record.topic, partition=record.partition, offset=record.offset,
                     bounded=letter.original_size is not None)

@@ -19,10 +19,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ecowire.core.clients import start_client
+from ecowire.core.changelog import read_to_end
 from ecowire.core.logs import get_logger
 from ecowire.core.settings import Settings
 from ecowire_schemas.common import stable_id
@@ -171,42 +170,17 @@ def expired_keys(
 async def load_state(settings: Settings, timeout_s: float = 60.0) -> dict[str, StateValue]:
     """Read the state topic from its beginning to its current end (no consumer group)."""
     topic = settings.topic("fetcher-state")
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,  # without a group, aiokafka assigns every partition of the subscribed topic
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        client_id="ecowire-fetcher-state",
-    )
-    await start_client(consumer, settings.bootstrap_servers)
     entries: dict[str, StateValue] = {}
+
+    def apply(key: str, raw: bytes | None) -> None:
+        value = parse_value(raw)
+        if value is None:
+            entries.pop(key, None)
+        else:
+            entries[key] = value
+
     started = time.monotonic()
-    end: dict[TopicPartition, int] | None = None
-    try:
-        while True:
-            if time.monotonic() - started > timeout_s:
-                raise TimeoutError(f"state topic {topic} not read to its end within {timeout_s}s "
-                                   "(does it exist? create the topics first)")
-            batch = await consumer.getmany(timeout_ms=300)
-            for records in batch.values():
-                for r in records:
-                    key = r.key.decode("utf-8", "replace") if r.key else ""
-                    value = parse_value(r.value)
-                    if value is None:
-                        entries.pop(key, None)
-                    else:
-                        entries[key] = value
-            assigned = consumer.assignment()
-            if not assigned:
-                continue  # metadata for the topic not there yet
-            if end is None:
-                end = await consumer.end_offsets(list(assigned))
-            positions = [await consumer.position(tp) >= end[tp] for tp in assigned]
-            if all(positions):
-                break
-    finally:
-        await consumer.stop()
+    await read_to_end(settings, topic, apply, timeout_s=timeout_s, client_id="ecowire-fetcher-state")
     log.info("state_loaded", topic=topic, keys=len(entries), seconds=round(time.monotonic() - started, 3))
     return entries
 

@@ -49,3 +49,35 @@ def test_channels_and_payloads(stage: str, reads: str, model: Any, writes: dict[
         else:
             assert schema.get("oneOf") or schema.get("anyOf") or schema.get("description"), schema
     assert "$defs" not in str(doc)  # every schema inlined: no reference points nowhere
+
+
+async def test_the_aggregator_serves_its_channels() -> None:
+    """The aggregator runs its own consumers; its document is declared, and served like the others'."""
+    import json
+
+    from ecowire.core.channels import asyncapi_document, with_asyncapi
+
+    document = asyncapi_document("aggregator", SETTINGS, reads=("facts", "aggregator-bundles"),
+                                 writes=("aggregator-bundles", "results", "aggregator-state"))
+
+    async def fallback(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = with_asyncapi(fallback, document)
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    await app({"type": "http", "path": "/asyncapi.json", "method": "GET", "query_string": b"", "headers": []},
+              receive, send)
+    doc = json.loads(sent[1]["body"])
+    actions = {op["channel"]["$ref"].rsplit("/", 1)[1]: op["action"] for op in doc["operations"].values()}
+    assert actions["aggregator:doc.facts.v1"] == "receive"
+    assert actions["aggregator:doc.results.v1"] == "send"
+    assert actions["aggregator:doc.aggregator-bundles.v1:send"] == "send"
+    assert "article_id" in json.dumps(_payload(doc, "aggregator:doc.aggregator-bundles.v1"))

@@ -10,8 +10,8 @@ from typing import Any
 
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
-from ecowire.core.records import InRecord, OutRecord
-from ecowire.core.stage import DLQ_PREFIX_BYTES, Stage, StageRunner
+from ecowire.core.records import DLQ_PREFIX_BYTES, InRecord, OutRecord
+from ecowire.core.stage import Stage, StageRunner
 from ecowire_schemas import DeadLetter, IngestRequest
 
 LIMIT = 1024 * 1024
