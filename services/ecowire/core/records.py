@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -42,8 +43,13 @@ class OutRecord:
     record_type: str | None = None  # the ecowire-record header, where a topic carries several kinds
     ingested_at: datetime | None = None
 
-    def encode(self) -> bytes:
+    @cached_property
+    def encoded(self) -> bytes:
         return self.value.model_dump_json().encode("utf-8")
+
+    def encode(self) -> bytes:
+        """The value as JSON, encoded once (a size check and the producer both need it)."""
+        return self.encoded
 
     def headers(self) -> dict[str, str]:
         version = getattr(self.value, "schema_version", 1)
