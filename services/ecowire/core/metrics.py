@@ -26,7 +26,8 @@ MESSAGES = Counter(
 DEAD_LETTERS = Counter(
     "ecowire_dead_letters_total",
     "Messages sent to the dead-letter topic, by stage and reason (malformed_json, invalid_schema, "
-    "unsupported_schema_version, empty, stage_error and the stage's own reasons).",
+    "unsupported_schema_version, empty, timeout, worker_died, output_too_large, stage_error and the "
+    "stage's own reasons).",
     ["stage", "reason"],
 )
 PRODUCED = Counter(
@@ -41,7 +42,8 @@ PUBLISH_FAILURES = Counter(
 )
 PROCESSING_SECONDS = Histogram(
     "ecowire_processing_seconds",
-    "Time a stage spends on one input message, produce confirmation included.",
+    "Time a stage spends per input message, produce confirmation included (stages work in batches: "
+    "each message of a batch counts its share of the batch's time).",
     ["stage"],
     buckets=LATENCY_BUCKETS,
 )
