@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/normalizer_bench.py
 	$(BIN)/python benchmarks/extractor_bench.py
 	$(BIN)/python benchmarks/extractor_bench.py --corpus
+	$(BIN)/python benchmarks/scaling_bench.py
 	$(BIN)/python benchmarks/pipeline_bench.py
 
 # Move the Dockerfile's base image to the current digest of its tag (needs Docker and the registry).
