@@ -75,7 +75,8 @@ ERAS: dict[str, int] = {
 
 # (kind-of-pattern, regex). Order matters: at one position the first alternative that matches wins.
 _PATTERNS: list[tuple[str, str]] = [
-    ("until_now", r"(?:截至|截止|截止到|截止至)(?:目前|当前|现在|今天|今日|发稿时)"),
+    # 截至目前, and 目前 / 现已 / 至今 alone: up to the publication date (目前，已助力10余项活动)
+    ("until_now", r"(?:截至|截止|截止到|截止至)(?:目前|当前|现在|今天|今日|发稿时)|目前|现已|至今"),
     # 在2007年与2009年之间, 2007年与2009年间; 2010年之后2018年之前 (the last year excluded)
     ("year_between", rf"在?(?P<y1>{_AY}|{_CY}){_S}年{_S}[与和到至]{_S}(?P<y2>{_AY}|{_CY}){_S}年{_S}之?间"),
     ("year_after_before", rf"(?P<y1>{_AY}){_S}年{_S}[之以]后{_S}(?P<y2>{_AY}){_S}年{_S}(?P<excl>[之以]前)"),
@@ -117,7 +118,8 @@ _PATTERNS: list[tuple[str, str]] = [
                  r"|天|日|周|星期|个星期)"
                  r"(?P<lai>以来|来)?"),
     ("m_only", rf"(?P<m>{_M}){_S}月份?(?P<part>底|末|初|上旬|中旬|下旬)?"),
-    ("sub_only", r"(?P<sub>上半年|下半年|前三季度|第[一二三四]季度)"),
+    # 上半年, 年底: this year's (not 每年年底, 当年年底, 年初步)
+    ("sub_only", r"(?P<sub>上半年|下半年|前三季度|第[一二三四]季度|(?<![每当该年])(?:年底|年末|年初(?!步)))"),
     # 上世纪90年代, 20世纪80年代, 九十年代 (the latest decade that has begun); 本世纪中叶
     ("decade", rf"(?:(?P<cent>{_CENTURY})世纪)?(?P<dec>(?<![0-9])[1-9]0|[一二三四五六七八九]十)年代"
                r"(?P<part>初期|中期|末期|初|末)?"),
@@ -141,7 +143,8 @@ def _namespaced(name: str, pat: str) -> str:
 
 # Every pattern starts with one of these characters: checking it first rejects most positions
 # without trying all the alternatives.
-_FIRST = "0-9〇○零一二两三四五六七八九十正今去明前后後上下本这同截星周週礼禮昨大从自在近最过未此往民顺康雍乾嘉道咸光宣"
+_FIRST = ("0-9〇○零一二两三四五六七八九十正今去明前后後上下本这同截星周週礼禮昨大"
+          "从自在近最过未此往目现至年" + "".join({era[0] for era in ERAS}))
 _MASTER = re.compile(
     f"(?=[{_FIRST}])(?:" + "|".join(f"(?P<_{name}>{_namespaced(name, pat)})" for name, pat in _PATTERNS) + ")"
 )
@@ -154,7 +157,7 @@ _RELDAY = {"大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "今天": 
            "后天": 2, "後天": 2, "大后天": 3, "大後天": 3}  # fmt: skip
 _RELYEAR = {"今年": 0, "本年": 0, "同年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1, "后年": 2}
 _CN_DIGITS = str.maketrans("零〇○一二三四五六七八九", "000123456789")
-_SINCE_AFTER = re.compile(r"以来|至今|起(?![草诉步飞来])")
+_SINCE_AFTER = re.compile(r"(?:以来|起(?![草诉步飞来]))(?:至今)?|至今")
 _FROM_BEFORE = re.compile(r"(?:自从|自|从)$")
 _RANGE_GAP = re.compile(r"[ \u00a0]?[-—–~～至到][ \u00a0]?")
 _PAST_SPAN = frozenset({"近", "最近", "过去", "过去的", "上"})
@@ -478,6 +481,8 @@ def _find_dates(text: str, published_at: str | None) -> tuple[DateSpan, ...]:
         kind = (mt.lastgroup or "")[1:]
         groups = {short: mt.group(full) for full, short in _GROUPS[kind]}
         start, end = mt.span()
+        if out and start < out[-1].end:
+            continue  # inside the open end just read (2013年至今)
         got = _resolve(kind, groups, mt.group(), ref)
         if got is None:
             continue
