@@ -76,7 +76,7 @@ ERAS: dict[str, int] = {
 # (kind-of-pattern, regex). Order matters: at one position the first alternative that matches wins.
 _PATTERNS: list[tuple[str, str]] = [
     # 截至目前, and 目前 / 现已 / 至今 alone: up to the publication date (目前，已助力10余项活动)
-    ("until_now", r"(?:截至|截止|截止到|截止至)(?:目前|当前|现在|今天|今日|发稿时)|目前|现已|至今"),
+    ("until_now", r"(?:截至|截止|截止到|截止至)(?:目前|当前|现在|今天|今日|发稿时)|目前|现已|(?<!截)至今(?![年天日])"),
     # 在2007年与2009年之间, 2007年与2009年间; 2010年之后2018年之前 (the last year excluded)
     ("year_between", rf"在?(?P<y1>{_AY}|{_CY}){_S}年{_S}[与和到至]{_S}(?P<y2>{_AY}|{_CY}){_S}年{_S}之?间"),
     ("year_after_before", rf"(?P<y1>{_AY}){_S}年{_S}[之以]后{_S}(?P<y2>{_AY}){_S}年{_S}(?P<excl>[之以]前)"),
@@ -144,7 +144,7 @@ def _namespaced(name: str, pat: str) -> str:
 # Every pattern starts with one of these characters: checking it first rejects most positions
 # without trying all the alternatives.
 _FIRST = ("0-9〇○零一二两三四五六七八九十正今去明前后後上下本这同截星周週礼禮昨大"
-          "从自在近最过未此往目现至年" + "".join({era[0] for era in ERAS}))
+          "从自在近最过未此往目现至年" + "".join(sorted({era[0] for era in ERAS})))
 _MASTER = re.compile(
     f"(?=[{_FIRST}])(?:" + "|".join(f"(?P<_{name}>{_namespaced(name, pat)})" for name, pat in _PATTERNS) + ")"
 )
@@ -159,7 +159,8 @@ _RELYEAR = {"今年": 0, "本年": 0, "同年": 0, "去年": -1, "上年": -1, "
 _CN_DIGITS = str.maketrans("零〇○一二三四五六七八九", "000123456789")
 _SINCE_AFTER = re.compile(r"(?:以来|起(?![草诉步飞来]))(?:至今)?|至今")
 _FROM_BEFORE = re.compile(r"(?:自从|自|从)$")
-_RANGE_GAP = re.compile(r"[ \u00a0]?[-—–~～至到][ \u00a0]?")
+_WEEKDAY_GAP = re.compile(r"[，,（( \u00a0]?")
+_RANGE_GAP = re.compile(r"[）)]?[ \u00a0]?[-—–~～至到][ \u00a0]?")  # （星期六）至4日
 _PAST_SPAN = frozenset({"近", "最近", "过去", "过去的", "上"})
 _SPAN_UNIT = {"年": "year", "季度": "quarter", "月": "month", "周": "week", "星期": "week", "天": "day", "日": "day"}
 _SEASON = {"春": (3, 5), "夏": (6, 8), "秋": (9, 11), "冬": (12, 14), "秋冬": (9, 14)}  # months, 14 = next Feb
@@ -483,6 +484,9 @@ def _find_dates(text: str, published_at: str | None) -> tuple[DateSpan, ...]:
         start, end = mt.span()
         if out and start < out[-1].end:
             continue  # inside the open end just read (2013年至今)
+        if kind == "weekday" and out and out[-1].kind == "date" and _WEEKDAY_GAP.fullmatch(folded, out[-1].end, start):
+            out[-1] = DateSpan(out[-1].start, end, out[-1].value, "date")  # 10月12号，星期一: one date
+            continue
         got = _resolve(kind, groups, mt.group(), ref)
         if got is None:
             continue

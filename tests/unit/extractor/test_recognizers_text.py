@@ -133,8 +133,8 @@ FLOORS: dict[str, int] = {
     "Number_Chinese_PercentModel.json": 69,
     "NumberWithUnit_Chinese_CurrencyModel.json": 18,
     "NumberWithUnit_Chinese_DimensionModel.json": 10,
-    "DateTime_Chinese_DateExtractor.json": 38,
-    "DateTime_Chinese_DateParser.json": 47,
+    "DateTime_Chinese_DateExtractor.json": 40,
+    "DateTime_Chinese_DateParser.json": 49,
     "DateTime_Chinese_DatePeriodExtractor.json": 48,
     "DateTime_Chinese_DatePeriodParser.json": 55,
 }
