@@ -61,7 +61,7 @@ _D = r"(?:3[01]|[12][0-9]|0?[1-9]|三十一?|[二]?十[一二三四五六七八�
 _Y = rf"(?:{_AY}|{_CY}|(?<![0-9.])[0-9]{{2}}(?={_S}年{_S}{_M}{_S}月))"
 _RELY = r"(?:今年|去年|明年|前年|后年|上年|本年|同年)"
 _DASH = r"[-—–~～至到]"
-_SUBYEAR = (r"(?:上半年|下半年|全年|年初(?!步)|年底|年末|年中(?!秋)|第?[一二三四1-4]季度|前[二两三]季度"
+_SUBYEAR = (r"(?:上半年|下半年|全年|年初(?!步)|年底|年末|年中(?!秋)|第?[一二三四1-4]季度|前[二两三23]个?季度"
             r"|[一二三四1-4]季度|(?<=年)(?:底|末))")  # 去年底: the year's 年 shared
 _CNDIGIT = "零〇○一二三四五六七八九"
 _N = r"(?:[1-9][0-9]{0,2}|[一二两三四五六七八九十百]{1,3})"  # a count of units (近三年, 过去10年)
@@ -119,7 +119,8 @@ _PATTERNS: list[tuple[str, str]] = [
                  r"(?P<lai>以来|来)?"),
     ("m_only", rf"(?P<m>{_M}){_S}月份?(?P<part>底|末|初|上旬|中旬|下旬)?"),
     # 上半年, 年底: this year's (not 每年年底, 当年年底, 年初步)
-    ("sub_only", r"(?P<sub>上半年|下半年|前三季度|第[一二三四]季度|(?<![每当该年])(?:年底|年末|年初(?!步)))"),
+    ("sub_only", r"(?P<sub>上半年|下半年|前[二两三23]个?季度|(?:第|(?<![每上下本该这同前0-9]))[一二三四1-4]季度"
+                 r"|(?<![每当该年])(?:年底|年末|年初(?!步)))"),
     # 上世纪90年代, 20世纪80年代, 九十年代 (the latest decade that has begun); 本世纪中叶
     ("decade", rf"(?:(?P<cent>{_CENTURY})世纪)?(?P<dec>(?<![0-9])[1-9]0|[一二三四五六七八九]十)年代"
                r"(?P<part>初期|中期|末期|初|末)?"),
@@ -147,7 +148,7 @@ _FIRST = "0-9〇○零一二两三四五六七八九十正今去明前后後上�
 # Common characters that open a pattern only with the right next one (近三年, 自2016年, 目前):
 # checked by their first two characters, so that most of their positions fail at once.
 _FIRST_PAIRS = (r"[近在自从][ \u00a00-9〇○零一二两三四五六七八九十百今去明本]|最近|过去|未来|此后|往后|目前|现已|至今"
-                r"|年[底末初]|" + "|".join(ERAS))
+                r"|年[底末初]|第[一二三四1-4]季|" + "|".join(ERAS))
 _MASTER = re.compile(
     f"(?=[{_FIRST}]|{_FIRST_PAIRS})(?:"
     + "|".join(f"(?P<_{name}>{_namespaced(name, pat)})" for name, pat in _PATTERNS)
@@ -265,7 +266,7 @@ def _sub_year(sub: str, y: int) -> tuple[str, str]:
         return "month", f"{y}-12"
     if sub == "年中":
         return "month", f"{y}-06"
-    q = _num(sub.strip("第前季度")) or 1
+    q = _num(sub.strip("第前个季度")) or 1
     if sub.startswith("前"):
         return "range", f"{y}-01/{y}-{3 * q:02d}"
     return "range", f"{y}-{3 * q - 2:02d}/{y}-{3 * q:02d}"
