@@ -1,11 +1,15 @@
 """Chinese date and period expressions, resolved against the publication date.
 
-`find_dates` scans once with one compiled alternation (ordered so that longer forms win) and
-returns `DateSpan`s whose `value` is ISO:
+The one normaliser of ecowire's time values (the format: `timex.py`, docs/time.md). `find_dates`
+scans once with one compiled alternation (ordered so that longer forms win), then reads open
+ends and ranges of two points on the spans found, and returns `DateSpan`s whose `value` is ISO:
 - a point: 'YYYY-MM-DD' (kind "date"), 'YYYY-MM' ("month"), 'YYYY' ("year");
-- an interval 'A/B' ("range": 今年1月—11月 → '2024-01/2024-11', 上半年, 2023—2030年);
+- an interval 'A/B', both ends included ("range": 今年1月—11月 → '2024-01/2024-11', 上半年,
+  2016-2018年, 今年夏天, 上世纪90年代);
+- a span counted from the publication date ("span": 近三年 → '2021-11-22/2024-11-22');
 - a plan period ("plan": 十四五 → '2021/2025');
-- an open interval '..A' ("until": 截至11月底 → '..2024-11', 截至目前 → '..2024-11-22').
+- an open start '..B' ("until": 截至11月底 → '..2024-11', 截至目前 → '..2024-11-22');
+- an open end 'A..' ("since": 2013年以来, 自2018年起 → '2013..', '2018..').
 
 Dates without a year take the year that puts them nearest the publication date, preferring the
 past (news mostly reports what happened): a future date wins only at less than half the distance.
