@@ -101,10 +101,11 @@ _PATTERNS: list[tuple[str, str]] = [
     ("ym_sub", rf"(?:(?P<y>{_Y}){_S}年|(?P<ry>{_RELY})){_S}(?P<m>{_M}){_S}月份?(?P<part>底|末|初|上旬|中旬|下旬)?"),
     # 今年前10个月, 前两个月 (news: the first months of the year, not the last ones)
     # (…装料前六个月, 截止日前6个月: months before an event, not of the year)
-    ("first_months", rf"(?:(?P<y>{_AY}){_S}年|(?P<ry>{_RELY})|(?<![\u4e00-\u9fff])|(?<=[市省区县国]))"
+    ("first_months", rf"(?=[0-9今去明前后上本同])"
+                     rf"(?:(?P<y>{_AY}){_S}年|(?P<ry>{_RELY})|(?<![\u4e00-\u9fff])|(?<=[市省区县国]))"
                      r"前(?P<n>1[01]|[1-9]|十一|[一二两三四五六七八九十])个月"),
     # 今年夏天, 2024年冬季, 去年秋冬季 (meteorological seasons; a bare 夏季 is no date)
-    ("season", rf"(?:(?P<y>{_AY}){_S}年|(?P<ry>{_RELY}))(?P<season>秋冬|春|夏|秋|冬)[天季]"),
+    ("season", rf"(?=[0-9今去明前后上本同])(?:(?P<y>{_AY}){_S}年|(?P<ry>{_RELY}))(?P<season>秋冬|春|夏|秋|冬)[天季]"),
     # 2024年上半年 / 2023年年底 / 2023年底 (one 年 shared by the year and 年底)
     ("y_sub", rf"(?:(?P<y>{_AY}){_S}年?(?:度)?|(?P<ry>{_RELY}))(?P<sub>{_SUBYEAR})"),
     ("md", rf"(?P<m>{_M}){_S}月{_S}(?P<d>{_D}){_S}[日号]"),
@@ -112,11 +113,12 @@ _PATTERNS: list[tuple[str, str]] = [
               r"(?![日号天年月个万亿千百点多余])"),
     ("rel_month_day", rf"(?P<ry>{_RELY})?(?P<rm>本月|上月|下月|这个月|上个月|下个月)"
                       r"(?P<d>[0-9]{1,2}|[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])[日号]"),
-    ("rel_month", r"(?P<rm>本月|上月|下月|这个月|上个月|下个月|上一个月|下一个月)"),
-    ("rel_quarter", r"(?P<rq>本季度|上季度|下季度|上一季度|下一季度|上个季度|下个季度)"),
+    ("rel_month", r"(?=[本上下这])(?P<rm>本月|上月|下月|这个月|上个月|下个月|上一个月|下一个月)"),
+    ("rel_quarter", r"(?=[本上下这])(?P<rq>本季度|上季度|下季度|上一季度|下一季度|上个季度|下个季度)"),
     # 近三年来, 过去十年, 未来两天, 今后五年, 上2个月, 后1年: N units counted from the publication date
     # (将近3年 is a duration; 完成后六十日 counts from an event: bare 后 only where a clause starts)
-    ("rel_span", rf"(?P<dir>最近|(?<![将接靠附临])近|过去的?|未来|今后|此后|往后|(?<![\u4e00-\u9fff])后"
+    ("rel_span", rf"(?=[最近过未今此往后上下])"
+                 rf"(?P<dir>最近|(?<![将接靠附临])近|过去的?|未来|今后|此后|往后|(?<![\u4e00-\u9fff])后"
                  r"|(?<![以之线网如])[上下])"
                  rf"{_S}(?P<n>{_N}){_S}(?P<unit>个{_S}月|个{_S}季度|季度|年|(?<=[上下].)月(?![0-9一二三四五六七八九十]+[日号])"
                  r"|天|日|周|星期|个星期)"
@@ -126,13 +128,14 @@ _PATTERNS: list[tuple[str, str]] = [
     ("sub_only", r"(?P<sub>上半年|下半年|前[二两三23]个?季度|(?:第|(?<![每上下本该这同前0-9]))[一二三四1-4]季度"
                  r"|(?<![每当该年])(?:年底|年末|年初(?!步)))"),
     # 上世纪90年代, 20世纪80年代, 九十年代 (the latest decade that has begun); 本世纪中叶
-    ("decade", rf"(?:(?P<cent>{_CENTURY})世纪)?(?P<dec>(?<![0-9])[1-9]0|[一二三四五六七八九]十)年代"
+    ("decade", rf"(?=[^年]{{0,8}}年代)(?:(?P<cent>{_CENTURY})世纪)?(?P<dec>(?<![0-9])[1-9]0|[一二三四五六七八九]十)年代"
                r"(?P<part>初期|中期|末期|初|末)?"),
-    ("century", rf"(?P<cent>上|本|这个)世纪(?P<part>中叶|初|末)?|(?P<ncent>{_CENTURY})世纪(?P<npart>中叶|初|末)"),
+    ("century", rf"(?=[^世]{{0,3}}世纪)(?:(?P<cent>上|本|这个)世纪(?P<part>中叶|初|末)?"
+                rf"|(?P<ncent>{_CENTURY})世纪(?P<npart>中叶|初|末))"),
     # 2008年, 二〇〇八年, and two-digit years that start with 0 (07年, 零八年: 15年 is a duration)
     ("year", rf"(?P<y>{_AY}|[零〇○一二三四五六七八九]{{4}}|(?<![0-9.])0[0-9]|(?<![{_CNDIGIT}])零[{_CNDIGIT}])"
              rf"{_S}年(?:度)?"),
-    ("era", rf"(?P<era>{'|'.join(ERAS)})(?P<n>元|{_N}){_S}年(?:{_S}(?P<m>{_M}){_S}月)?"),
+    ("era", rf"(?=[顺康雍乾嘉道咸同光宣民])(?P<era>{'|'.join(ERAS)})(?P<n>元|{_N}){_S}年(?:{_S}(?P<m>{_M}){_S}月)?"),
     ("rel_year", rf"(?P<ry>{_RELY})"),
     ("plan", r"十[一二三四五六]五"),
     ("rel_day", r"大前天|大后天|大後天|前天|昨天|昨日|今天|今日|明天|明日|后天|後天"),
@@ -146,6 +149,8 @@ def _namespaced(name: str, pat: str) -> str:
     return pat.replace("(?P<", f"(?P<{name}__").replace("(?P=", f"(?P={name}__")
 
 
+# A pattern that opens with a leading lookahead states what it needs, so that the many positions
+# it cannot match (every Chinese numeral, 上, 下 …) fail at once instead of in each of its branches.
 # Every pattern starts with one of these characters: checking it first rejects most positions
 # without trying all the alternatives.
 _FIRST = "0-9〇○零一二两三四五六七八九十正今去明前后後上下本这同截星周週礼禮昨大"
@@ -153,8 +158,10 @@ _FIRST = "0-9〇○零一二两三四五六七八九十正今去明前后後上�
 # checked by their first two characters, so that most of their positions fail at once.
 _FIRST_PAIRS = (r"[近在自从][ \u00a00-9〇○零一二两三四五六七八九十百今去明本]|最近|过去|未来|此后|往后|目前|现已|至今"
                 r"|年[底末初]|第[一二三四1-4]季|" + "|".join(ERAS))
+_PAIR_FIRST = "近在自从最过未此往目现至年第" + "".join(sorted({era[0] for era in ERAS}))
+# The leading character class lets the regex engine skip to candidate positions by itself.
 _MASTER = re.compile(
-    f"(?=[{_FIRST}]|{_FIRST_PAIRS})(?:"
+    f"(?=[{_FIRST}{_PAIR_FIRST}])(?=[{_FIRST}]|{_FIRST_PAIRS})(?:"
     + "|".join(f"(?P<_{name}>{_namespaced(name, pat)})" for name, pat in _PATTERNS)
     + ")"
 )
