@@ -22,6 +22,19 @@ Qualifier = Literal["exact", "approx", "at_least", "more_than", "at_most", "less
 TargetQualifier = Literal[
     "exact", "approx", "at_least", "more_than", "at_most", "less_than", "range", "before"
 ]
+
+# The one time format of every date a fact carries (docs/time.md), resolved against the article's
+# publication date.
+TIME_VALUE = (
+    "ISO time value resolved against the publication date: a point 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD'; "
+    "an interval 'A/B' from the first day of A to the last day of B, both ends included "
+    "('2016/2018' covers 2018, '2024-01/2024-11' covers November); an open start '..B' "
+    "(截至B: up to and including B); an open end 'A..' (A以来, 自A起)"
+)
+PERIOD = f"The time the number refers to. {TIME_VALUE}"
+DEADLINE = f"When the goal is to be met (a plan period gives its last year: 十四五 → '2025'). {TIME_VALUE}"
+BASELINE = f"The time the change or goal is measured against (较2016年 → '2016'). {TIME_VALUE}"
+DATE = f"When it happened; an event of several days is the interval of its days. {TIME_VALUE}"
 Direction = Literal["decrease", "increase"]
 
 
@@ -35,7 +48,7 @@ class Evidence(Contract):
 
 class Change(Contract):
     direction: Direction
-    baseline: str | None = None
+    baseline: str | None = Field(default=None, description=BASELINE)
 
 
 class FactBase(Contract):
@@ -57,7 +70,7 @@ class QuantityFact(FactBase):
     classifier: str | None = None
     indicator: str | None = None
     subject: str | None = None
-    period: str | None = None
+    period: str | None = Field(default=None, description=PERIOD)
     change: Change | None = None
 
 
@@ -70,8 +83,8 @@ class TargetFact(FactBase):
     unit: str | None = None
     direction: Direction | None = None
     qualifier: TargetQualifier | None = None
-    deadline: str | None = None
-    baseline: str | None = None
+    deadline: str | None = Field(default=None, description=DEADLINE)
+    baseline: str | None = Field(default=None, description=BASELINE)
 
 
 class PersonFact(FactBase):
@@ -103,7 +116,7 @@ class DocumentFact(FactBase):
     alias: str | None = None
     issuer: str | None = None
     action: str | None = None
-    date: str | None = None
+    date: str | None = Field(default=None, description=DATE)
 
 
 EventKind = Literal["meeting", "visit", "signing", "launch", "training", "auction", "other"]
@@ -113,7 +126,7 @@ class EventFact(FactBase):
     type: Literal["event"] = "event"
     kind: EventKind
     name: str | None = None
-    date: str | None = None
+    date: str | None = Field(default=None, description=DATE)
     location: str | None = None
     participants: list[str] = Field(default_factory=list)
     organizations: list[str] = Field(default_factory=list)

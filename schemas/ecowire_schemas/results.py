@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .common import Contract
-from .facts import EventKind, Fact
+from .facts import BASELINE, DATE, DEADLINE, PERIOD, EventKind, Fact
 
 
 class ArticleResult(Contract):
@@ -49,7 +49,7 @@ class EventAggregate(Contract):
     event_id: str
     kind: EventKind
     name: str | None
-    date: str | None
+    date: str | None = Field(description=DATE)
     location: str | None = None
     participants: list[str] = Field(default_factory=list)
     organizations: list[str] = Field(default_factory=list)
@@ -61,7 +61,7 @@ class SeriesPoint(Contract):
     value: float
     value_max: float | None = None
     qualifier: str
-    period: str | None
+    period: str | None = Field(description=PERIOD)
     source: SourceRef
 
 
@@ -81,7 +81,7 @@ class TargetStatement(Contract):
     unit: str | None
     qualifier: str | None
     direction: str | None
-    baseline: str | None
+    baseline: str | None = Field(description=BASELINE)
     source: SourceRef
 
 
@@ -91,7 +91,7 @@ class TargetEntry(Contract):
     target_id: str
     actor: str
     indicator: str
-    deadline: str
+    deadline: str = Field(description=DEADLINE)
     statements: list[TargetStatement]
     value_changed: bool = Field(description="True when sources state different values")
     updated_at: datetime

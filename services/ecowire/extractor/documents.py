@@ -141,8 +141,8 @@ def _date_for(text: str, start: int, dates: list[DateSpan]) -> str | None:
     cs = _clause_start(text, start)
     best = None
     for d in dates:
-        if cs <= d.start and d.end <= start and d.is_point:
-            best = d.value
+        if cs <= d.start and d.end <= start and d.opening_point is not None:
+            best = d.opening_point
     return best
 
 

@@ -287,12 +287,13 @@ def _candidate(text: str, sent: Sentence, si: int, s: int, e: int, w: str, kind:
 
 
 def _point(d: DateSpan) -> DateSpan:
-    """5月20日至22日 → its first day: an event's date is where it starts."""
+    """An interval takes the kind of its first point (the event starts there); an event of several
+    days keeps them all (5月20日至22日 → '2024-05-20/2024-05-22'), a longer interval its start."""
     if d.kind != "range":
         return d
     first = d.value.split("/", 1)[0]
     kind = "date" if len(first) == 10 else "month" if len(first) == 7 else "year"
-    return DateSpan(d.start, d.end, first, kind)
+    return DateSpan(d.start, d.end, d.value if kind == "date" else first, kind)
 
 
 def _similar(a: str, b: str) -> bool:

@@ -464,10 +464,18 @@ def _change(folded: str, c_start: int, raw: _Raw, dates: list[DateSpan], ref: ob
 
 
 def _baseline_value(base: str, base_start: int, dates: list[DateSpan]) -> str | None:
+    """The time a change is measured against: a point (较2016年), the end of a plan period
+    (比“十三五”末 → its last year) or an interval (较2016-2018年平均)."""
     for d in dates:
-        if base_start <= d.start < base_start + len(base) and d.is_point:
-            return d.value
+        if base_start <= d.start < base_start + len(base):
+            if d.kind == "plan" and _PLAN_END.match(base, d.end - base_start):
+                return str(d.last_year)
+            if d.is_point or d.kind in ("range", "plan"):
+                return d.value
     return None
+
+
+_PLAN_END = re.compile(r"[”\"」]?(?:规划)?(?:期)?末")
 
 
 _RATE_OR_FORECAST = re.compile(r"每年|年均|预计|预期")

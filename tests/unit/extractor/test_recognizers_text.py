@@ -5,6 +5,9 @@ The specs are read from the shared benchmarks folder at test time (never copied 
 Cases outside ecowire's scope are excluded by the named rules below, each counted; every other
 case must be answered exactly (same spans, same values). Pass counts may not fall below the
 figures measured when the rules were written (`FLOORS`), so a regression fails the test.
+The period parser's intervals are compared as day bounds: where ecowire's convention differs
+from the peer's (docs/time.md), a pass is counted under the named convention (`CLOSED_END`,
+`SEASONS`). The period suites must also reach issue 12's goals over every case but weeks.
 Run with `-s` to see the table.
 """
 
@@ -21,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from ecowire.extractor import timex
 from ecowire.extractor.dates import find_dates
 from ecowire.extractor.numbers import find_numbers
 from ecowire.extractor.quantities import find_quantities
@@ -30,6 +34,7 @@ pytestmark = pytest.mark.skipif(not BENCH.is_dir(), reason=f"peer benchmark spec
 
 Case = dict[str, Any]
 Rule = tuple[str, Callable[[Case], bool]]
+Verdict = tuple[bool, str | None]  # (passed, the named convention a pass needed, if any)
 
 
 def _input_has(pattern: str) -> Callable[[Case], bool]:
@@ -52,6 +57,18 @@ DIMENSION_UNITS: dict[str, tuple[str, float]] = {
 }  # fmt: skip
 MONEY_UNITS = CANON_CURRENCIES
 PHYSICAL = {"t", "kg", "tCO2e", "tce", "kWh", "kW", "m2", "km2", "ha", "mu", "ug/m3", "mg/m3"}
+
+_WEEKS = ("weeks (下周, 上上周末, 十月的第一周, 四月的最后一个星期一): no reporting period of news is a week",
+          _input_has(r"[周週]|星期|礼拜"))
+_PERIOD_RULES: list[Rule] = [
+    _WEEKS,
+    ("eras before the Qing (神龙元年): outside ecowire's era table", _input_has(r"神龙")),
+    ("three-digit years (在789年): a count of years in news", _input_has(r"(?<![0-9])[0-9]{3}年")),
+    (
+        "four-digit numbers without 年 (2018看起来…): numbers in ecowire, not years",
+        lambda c: any(re.fullmatch(r"[0-9]{4}", r["Text"]) for r in c.get("Results", [])),
+    ),
+]
 
 # Out-of-scope rules per file: (name, predicate). The first rule that matches excludes a case.
 RULES: dict[str, list[Rule]] = {
@@ -108,6 +125,8 @@ RULES: dict[str, list[Rule]] = {
             lambda c: any("0001-01-01" in json.dumps(r.get("Value")) for r in c.get("Results", [])),
         ),
     ],
+    "DateTime_Chinese_DatePeriodExtractor.json": _PERIOD_RULES,
+    "DateTime_Chinese_DatePeriodParser.json": _PERIOD_RULES,
 }
 
 
@@ -117,8 +136,15 @@ FLOORS: dict[str, int] = {
     "Number_Chinese_PercentModel.json": 69,
     "NumberWithUnit_Chinese_CurrencyModel.json": 18,
     "NumberWithUnit_Chinese_DimensionModel.json": 10,
-    "DateTime_Chinese_DateExtractor.json": 38,
-    "DateTime_Chinese_DateParser.json": 47,
+    "DateTime_Chinese_DateExtractor.json": 40,
+    "DateTime_Chinese_DateParser.json": 49,
+    "DateTime_Chinese_DatePeriodExtractor.json": 48,
+    "DateTime_Chinese_DatePeriodParser.json": 55,
+}
+# Issue 12's goals for the period suites: the pass rate over every case that is not a week.
+WEEK_RATE_GOALS: dict[str, float] = {
+    "DateTime_Chinese_DatePeriodExtractor.json": 0.90,
+    "DateTime_Chinese_DatePeriodParser.json": 0.85,
 }
 
 
@@ -185,13 +211,66 @@ def _check_date_parser(c: Case) -> bool:
     return True
 
 
-CHECKS: dict[str, Callable[[Case], bool]] = {
-    "Number_Chinese_NumberModel.json": _check_numbers,
-    "Number_Chinese_PercentModel.json": _check_percent,
-    "NumberWithUnit_Chinese_CurrencyModel.json": _check_currency,
-    "NumberWithUnit_Chinese_DimensionModel.json": _check_dimension,
-    "DateTime_Chinese_DateExtractor.json": _check_date_extractor,
-    "DateTime_Chinese_DateParser.json": _check_date_parser,
+# Where the peer's interval and ecowire's differ by convention, not by reading (counted, named).
+# ecowire writes both ends included at their own precision ('2016/2018' covers 2018); the peer's
+# end is exclusive for one unit (2018 → [2018-01-01, 2019-01-01)) but, for a range, is the first
+# day of its last unit (从2016到2018 → [2016-01-01, 2018-01-01); 近三年 ends on the reference day).
+CLOSED_END = "closed end: the peer ends a range on the first day of its last unit, ecowire includes that unit"
+# The peer leaves seasons unresolved (Timex 2017-SU); ecowire's are meteorological seasons.
+SEASONS = "seasons: the peer leaves 2017-SU unresolved, ecowire reads 夏 as June–August"
+_SEASON_MONTHS = {"SP": ("03", "05"), "SU": ("06", "08"), "FA": ("09", "11")}
+
+
+def _peer_intervals(r: dict[str, Any]) -> tuple[set[tuple[str, str]], str | None]:
+    """The peer's (start, exclusive end) readings of a result, and the convention used to read them."""
+    v = r["Value"]
+    got = {(res["startDate"], res["endDate"]) for res in (v["FutureResolution"], v["PastResolution"]) if res}
+    season = re.fullmatch(r"([0-9]{4})-(SP|SU|FA)", v.get("Timex", ""))
+    if not got and season:
+        lo, hi = _SEASON_MONTHS[season[2]]
+        end = timex.day_after(f"{season[1]}-{hi}").isoformat()
+        return {(f"{season[1]}-{lo}-01", end)}, SEASONS
+    return got, None
+
+
+def _check_period_parser(c: Case) -> Verdict:
+    """(passed, the convention that made it pass or None). Spans must be equal; the interval must
+    be the peer's under exclusive ends, or under the closed-end convention above."""
+    ref = c.get("Context", {}).get("ReferenceDateTime", "2017-03-22")[:10]
+    got = [(d.start, d.end, d.value) for d in find_dates(c["Input"], ref)]
+    exp = c.get("Results", [])
+    if len(got) != len(exp):
+        return False, None
+    convention = None
+    for (start, end, value), r in zip(got, exp, strict=True):
+        readings, how = _peer_intervals(r)
+        if (start, end) != _span(r) or value.startswith("..") or value.endswith(".."):
+            return False, None
+        lo, hi = timex.bounds(value)
+        assert lo is not None and hi is not None
+        last_unit = timex.first_day(value.rsplit("/", 1)[-1])
+        if (lo.isoformat(), hi.isoformat()) in readings:
+            convention = convention or how
+        elif "/" in value and (lo.isoformat(), last_unit.isoformat()) in readings:
+            convention = CLOSED_END
+        else:
+            return False, None
+    return True, convention
+
+
+def _exact(check: Callable[[Case], bool]) -> Callable[[Case], Verdict]:
+    return lambda c: (check(c), None)
+
+
+CHECKS: dict[str, Callable[[Case], Verdict]] = {
+    "Number_Chinese_NumberModel.json": _exact(_check_numbers),
+    "Number_Chinese_PercentModel.json": _exact(_check_percent),
+    "NumberWithUnit_Chinese_CurrencyModel.json": _exact(_check_currency),
+    "NumberWithUnit_Chinese_DimensionModel.json": _exact(_check_dimension),
+    "DateTime_Chinese_DateExtractor.json": _exact(_check_date_extractor),
+    "DateTime_Chinese_DateParser.json": _exact(_check_date_parser),
+    "DateTime_Chinese_DatePeriodExtractor.json": _exact(_check_date_extractor),
+    "DateTime_Chinese_DatePeriodParser.json": _check_period_parser,
 }
 
 
@@ -200,6 +279,7 @@ class Report:
     total: int = 0
     passed: int = 0
     excluded: Counter[str] = field(default_factory=Counter)
+    conventions: Counter[str] = field(default_factory=Counter)  # passes that needed a convention
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -219,8 +299,11 @@ def run_suite(name: str) -> Report:
         if rule is not None:
             rep.excluded[rule] += 1
             continue
-        if CHECKS[name](c):
+        ok, how = CHECKS[name](c)
+        if ok:
             rep.passed += 1
+            if how is not None:
+                rep.conventions[how] += 1
         else:
             rep.failures.append(c["Input"])
     return rep
@@ -234,6 +317,8 @@ def _table(reports: dict[str, Report]) -> str:
         )
         for rule, n in rep.excluded.most_common():
             lines.append(f"    excluded {n:3}: {rule}")
+        for rule, n in rep.conventions.most_common():
+            lines.append(f"    passed by convention {n:3}: {rule}")
     return "\n".join(lines)
 
 
@@ -245,6 +330,20 @@ def test_peer_suite_pass_rate_does_not_regress(name: str) -> None:
         print("  failing inputs:", " | ".join(f[:40] for f in rep.failures[:40]))
     assert rep.in_scope > 0
     assert rep.passed >= FLOORS[name], f"{name}: {rep.passed}/{rep.in_scope} < floor {FLOORS[name]}"
+
+
+@pytest.mark.parametrize("name", list(WEEK_RATE_GOALS))
+def test_period_suites_reach_the_issue_goals_on_all_cases_but_weeks(name: str) -> None:
+    """Issue 12: the goal counts every case but weeks, so the other exclusions cost pass rate here."""
+    rep = run_suite(name)
+    cases = rep.total - rep.excluded[_WEEKS[0]]
+    assert rep.passed / cases >= WEEK_RATE_GOALS[name], f"{name}: {rep.passed}/{cases}"
+
+
+def test_every_convention_is_needed() -> None:
+    """A convention no case needs is no difference from the peer: drop it rather than keep it."""
+    rep = run_suite("DateTime_Chinese_DatePeriodParser.json")
+    assert rep.conventions[CLOSED_END] > 0 and rep.conventions[SEASONS] > 0, rep.conventions
 
 
 def test_every_exclusion_rule_is_used() -> None:

@@ -74,6 +74,20 @@ def test_several_numbers_in_one_plan_sentence() -> None:
     assert (b.value, b.qualifier, b.indicator) == (2, "at_least", "市级充电桩示范小区")
 
 
+@pytest.mark.parametrize(
+    ("text", "deadline", "baseline"),
+    [
+        ("到2025年,单位GDP能耗比“十三五”末下降13.5%。", "2025", "2020"),  # the plan's end: its last year
+        ("到2025年,排放量较2016-2018年平均水平下降10%。", "2025", "2016/2018"),
+        ("到明年底,全市新能源汽车保有量比去年增长20%。", "2024", "2022"),
+        ("到本世纪中叶,森林覆盖率比2020年提高5个百分点。", "2050", "2020"),
+    ],
+)
+def test_deadlines_and_baselines_in_the_time_format(text: str, deadline: str, baseline: str) -> None:
+    (t,) = targets(text, "2023-05-01")
+    assert (t.deadline, t.baseline) == (deadline, baseline)
+
+
 def test_baseline_note_and_change() -> None:
     text = "负责人展示了该集团的决心,即目标在2030年减少50%的碳排放(以2017年排放为基准)。"
     (t,) = targets(text, "2024-11-01")
