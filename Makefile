@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock kafka-start kafka-stop lint typecheck schemas bench eval clean compose-check
+.PHONY: run test install lock kafka-start kafka-stop lint typecheck schemas bench eval chaos clean compose-check
 
 # Every package, direct and transitive, at the version in the lockfile (`make lock` renews it).
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -38,6 +38,12 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The fault-injection suite (issue 11): its own broker on 29092/29093 and services on 18001-18004,
+# SIGKILLs, broker restarts, hostile inputs; figures into docs/reliability.md. CHAOS_ARGS=--quick for ~2 min.
+chaos: $(STAMP)
+	deploy/kafka/kafka.sh install
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

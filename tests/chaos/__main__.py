@@ -38,7 +38,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--budget-s", type=float, default=30.0,
                     help="time budget for a good article behind a hostile one (default 30 s)")
-    ap.add_argument("--quick", action="store_true", help="60 articles, 12 kills, 1 in 3 hostile inputs")
+    ap.add_argument("--quick", action="store_true",
+                    help="60 articles, 12 kills 1.5-3 s apart, 2 s broker outages, 1 in 3 hostile inputs")
     ap.add_argument("--kafka-port", type=int, default=29092)
     ap.add_argument("--base-port", type=int, default=18001, help="HTTP ports of the four services start here")
     ap.add_argument("--keep", action="store_true", help="keep the broker data and service logs")
@@ -62,7 +63,8 @@ async def amain(args: argparse.Namespace, work: Path) -> Figures:
     try:
         if args.part in ("faults", "all"):
             figures.faults = await run_faults(broker, args.articles, args.kills, args.seed, work / "logs",
-                                              args.base_port)
+                                              args.base_port, gap_s=(1.5, 3.0) if args.quick else (3.0, 6.0),
+                                              outage_s=2.0 if args.quick else 4.0)
         if args.part in ("hostile", "all"):
             figures.hostile = await run_hostile(broker, work / "logs", args.base_port, seed=args.seed,
                                                 limit=args.hostile, every=3 if args.quick else 1,

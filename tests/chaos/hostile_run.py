@@ -31,6 +31,7 @@ from .services import Crash, Supervisor
 from .trap import Hit, HitLog, bind_with_retry
 
 URL_CATEGORIES = frozenset({"scheme", "address", "redirect"})
+STALL_MARK = "produce_failed_will_retry"  # the stage shell's log event when a produce fails and is retried
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Outcome:
     good_delay_s: float | None = None  # the good article behind it: publish → its result
     good_dead_letter: str | None = None
     crashes: list[Crash] = field(default_factory=list)
+    stalls: list[tuple[str, str]] = field(default_factory=list)  # (stage, evidence); restarted by the suite
     trap_hits: list[Hit] = field(default_factory=list)
 
     @property
@@ -68,7 +70,10 @@ class Outcome:
         """What breaks the done-when conditions for this input."""
         out = []
         if self.crashes:
-            out.append(f"crash of {', '.join(c.stage for c in self.crashes)}")
+            out.append(f"{', '.join(f'{c.kind} of {c.stage}' for c in self.crashes)}")
+        if self.stalls:
+            out.append(f"{', '.join(st for st, _ in self.stalls)} stalled (retrying a produce forever; "
+                       "restarted by the suite)")
         if self.trap_hits:
             out.append(f"{len(self.trap_hits)} trap hit(s)")
         if self.kind == "no_trace":
@@ -183,7 +188,7 @@ async def _pairs(settings: Settings, sup: Supervisor, items: list[Hostile], seed
     results_t, dlq_t, ingest_t = settings.topic("results"), settings.topic("dlq"), settings.topic("ingest")
     outcomes = [Outcome(item) for item in items]
     good_pub: dict[str, float] = {}
-    prod = producer(settings)
+    prod = producer(settings, idempotent=False)
     await prod.start()
     try:
         async with Reader(settings, [results_t, dlq_t]) as reader:
@@ -197,13 +202,23 @@ async def _pairs(settings: Settings, sup: Supervisor, items: list[Hostile], seed
                     o.ingest_offset = (await fut).offset
                 except KafkaError as e:
                     o.publish_error = f"{type(e).__name__}"
+                    print(f"chaos: the broker refused {h.name}: {type(e).__name__}", flush=True)
                 good_id = f"g{i:03d}"
                 value = good_request(good_id, rec.text, rec.title, rec.published_at, rec.url)
                 good_pub[good_id] = time.time()
                 await (await prod.send(ingest_t, value, key=good_id.encode(), headers=[("schema-version", b"1")]))
                 crashes_before = len(sup.crashes)
                 deadline = time.monotonic() + pair_timeout_s
-                while good_id not in done_docs and time.monotonic() < deadline:
+                give_up = time.monotonic() + 3 * pair_timeout_s
+                while good_id not in done_docs and time.monotonic() < give_up:
+                    if time.monotonic() > deadline:
+                        # Slow, or stuck? A service retrying one produce forever never recovers by
+                        # itself: record it and restart it, as an operator would, so the run goes on.
+                        for stage, evidence in await asyncio.to_thread(sup.stalled, STALL_MARK):
+                            print(f"chaos: STALL {stage} behind {h.name}: {evidence[:160]}; restarting", flush=True)
+                            o.stalls.append((stage, evidence))
+                            await asyncio.to_thread(sup.restart, stage)
+                        deadline = time.monotonic() + pair_timeout_s
                     await asyncio.sleep(0.1)
                     reader.check()
                     new = reader.records[results_t][scanned:]
@@ -214,7 +229,7 @@ async def _pairs(settings: Settings, sup: Supervisor, items: list[Hostile], seed
                     done_docs |= {d for r in new_dlq if (d := _doc_id_of(r)) and d.startswith("g")}
                     await asyncio.to_thread(sup.check)
                 o.crashes = sup.crashes[crashes_before:]
-                status = "ok" if good_id in done_docs else f"not out after {pair_timeout_s:.0f} s"
+                status = "ok" if good_id in done_docs else f"not out after {3 * pair_timeout_s:.0f} s"
                 print(f"chaos: {i + 1:3}/{len(items)} {h.category:15} {h.name:32} good: {status}", flush=True)
             # Let the last inputs drain before reading what came out.
             while time.monotonic() - reader.last_new < 10.0:

@@ -147,6 +147,13 @@ def render_hostile(h: HostileResult) -> str:
         delays = [o.good_delay_s for o in os_ if o.good_delay_s is not None]
         lines.append(f"| {cat} | {len(os_)} | {dl} | {pr} | {len(os_) - dl - pr} | "
                      f"{_s(max(delays) if delays else None)} |")
+    stalls = [(o, st, ev) for o in h.outcomes for st, ev in o.stalls]
+    if stalls:
+        lines += ["", "Stalled services (restarted by the suite so the run could go on):", ""]
+        lines += [f"- {st} behind `{o.item.name}`: `{_md(ev[:400])}`" for o, st, ev in stalls]
+    crash_lines = [f"- {_crash_line(c)}" for c in h.crashes]
+    if crash_lines:
+        lines += ["", "Crashes and hangs:", "", *crash_lines]
     problems = [(o, o.problems(h.budget_s)) for o in h.outcomes]
     bad = [(o, p) for o, p in problems if p]
     lines += ["", f"Inputs that break a done-when condition: **{len(bad)}**", ""]

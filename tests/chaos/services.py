@@ -112,6 +112,25 @@ class Supervisor:
         self.crashes.extend(new)
         return new
 
+    def stalled(self, mark: str, at_least: int = 5) -> list[tuple[str, str]]:
+        """Services whose current log repeats `mark` (e.g. a produce retried forever): (stage, line)."""
+        out = []
+        for stage, svc in self.services.items():
+            lines = [ln for ln in svc.log_tail(50_000).splitlines() if mark in ln]
+            if len(lines) >= at_least:
+                out.append((stage, f"{len(lines)}× in the last 50 kB of its log: {lines[-1][:300]}"))
+        return out
+
+    def restart(self, stage: str) -> None:
+        """SIGKILL and start again (a remediation, not part of the kill schedule)."""
+        svc = self.services[stage]
+        assert svc.proc is not None
+        if svc.proc.poll() is None:
+            svc.proc.send_signal(signal.SIGKILL)
+            svc.proc.wait(timeout=30)
+        self._unhealthy_since.pop(stage, None)
+        svc.start()
+
     def all_healthy(self, timeout: float = 120) -> None:
         for svc in self.services.values():
             svc.wait_healthy(timeout=timeout)
