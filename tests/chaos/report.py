@@ -162,13 +162,15 @@ def render_hostile(h: HostileResult) -> str:
     if remarks:
         lines += ["", "Safe but not as expected:", ""]
         lines += [f"- `{o.item.name}` ({o.item.category}): {'; '.join(r)} — {o.kind} {_md(o.reasons)}"
+                  + (f": `{_md(o.dead_letters[0][2][:200])}`" if o.dead_letters else "")
                   for o, r in remarks]
     lines += ["", "<details><summary>Every input</summary>", "",
-              "| # | input | category | expected | outcome | stage/reason | good delay |",
-              "|---:|---|---|---|---|---|---:|"]
+              "| # | input | category | expected | outcome | stage/reason | good delay | dead-letter message |",
+              "|---:|---|---|---|---|---|---:|---|"]
     for i, o in enumerate(h.outcomes):
+        msg = o.dead_letters[0][2][:90] if o.dead_letters else ""
         lines.append(f"| {i} | `{o.item.name}` | {o.item.category} | {o.item.expect} | {o.kind} | "
-                     f"{_md(o.reasons)} | {_s(o.good_delay_s)} |")
+                     f"{_md(o.reasons)} | {_s(o.good_delay_s)} | {_md(msg)} |")
     lines += ["", "</details>"]
     return "\n".join(lines)
 
