@@ -135,16 +135,19 @@ async def baseline_run(broker: Broker, articles: list[tuple[bytes, bytes]], log_
         await asyncio.to_thread(sup.stop)
 
 
-async def _broker_event(broker: Broker, kind: str, outage_s: float) -> BrokerEvent:
+async def _broker_event(broker: Broker, action: Action, outage_s: float, sup: Supervisor) -> BrokerEvent:
     down = time.time()
-    if kind == "broker_restart":
+    if action.kind == "broker_restart":
         stop_s = await asyncio.to_thread(broker.stop)
+        if action.target != "broker":
+            print(f"chaos: sigkill {action.target} while the broker is down", flush=True)
+            await asyncio.to_thread(sup.sigkill, action.target)
     else:
         await asyncio.to_thread(broker.sigkill)
         stop_s = 0.0
     await asyncio.sleep(outage_s)
     start_s = await asyncio.to_thread(broker.start)
-    return BrokerEvent(kind, down, stop_s, start_s, time.time())
+    return BrokerEvent(action.kind, down, stop_s, start_s, time.time())
 
 
 async def disturbed_run(broker: Broker, articles: list[tuple[bytes, bytes]], expected_docs: set[str],
@@ -188,7 +191,7 @@ async def disturbed_run(broker: Broker, articles: list[tuple[bytes, bytes]], exp
             if action.kind == "sigkill":
                 await asyncio.to_thread(sup.sigkill, action.target)
             else:
-                events.append(await _broker_event(broker, action.kind, outage_s))
+                events.append(await _broker_event(broker, action, outage_s, sup))
             publish_next()
         while chunks:
             publish_next()

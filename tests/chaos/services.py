@@ -155,19 +155,22 @@ class Supervisor:
 class Action:
     at_s: float  # seconds after the start of the disturbance
     kind: str  # "sigkill" | "broker_restart" | "broker_sigkill"
-    target: str  # a stage, or "broker"
+    target: str  # the stage to SIGKILL (for broker_restart: during the outage), or "broker"
 
 
 def plan(rng: random.Random, kills: int, gap_s: tuple[float, float] = (3.0, 6.0),
          broker: bool = True) -> list[Action]:
     """The disturbance schedule: `kills` SIGKILLs spread over the four services (each at least
     kills // 4 times, the rest at random), a random gap between actions, and — when `broker` —
-    one clean broker stop/restart a third of the way and one broker SIGKILL two thirds of the way."""
+    one clean broker stop/restart a third of the way (with one more service SIGKILLed while the
+    broker is down) and one broker SIGKILL two thirds of the way."""
     targets = [STAGES[i % len(STAGES)] for i in range(kills)]
     rng.shuffle(targets)
     kinds: list[tuple[str, str]] = [("sigkill", t) for t in targets]
     if broker:
-        kinds.insert(len(kinds) // 3, ("broker_restart", "broker"))
+        # During the clean restart's outage one more service is SIGKILLed and started again while
+        # no broker answers (the target), as when a node reboots during a broker maintenance.
+        kinds.insert(len(kinds) // 3, ("broker_restart", rng.choice(STAGES)))
         kinds.insert(2 * len(kinds) // 3 + 1, ("broker_sigkill", "broker"))
     out: list[Action] = []
     t = 0.0

@@ -96,6 +96,8 @@ def test_plan_spreads_kills_over_every_service_and_places_the_broker_events() ->
     kills = Counter(a.target for a in actions if a.kind == "sigkill")
     assert sum(kills.values()) == 14 and min(kills.values()) >= 3 and len(kills) == 4
     kinds = [a.kind for a in actions]
+    restart = actions[kinds.index("broker_restart")]
+    assert restart.target in ("fetcher", "normalizer", "extractor", "aggregator")  # killed during the outage
     assert kinds.count("broker_restart") == 1 and kinds.count("broker_sigkill") == 1
     assert 0 < kinds.index("broker_restart") < kinds.index("broker_sigkill") < len(kinds) - 1
     assert [a.at_s for a in actions] == sorted(a.at_s for a in actions)
