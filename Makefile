@@ -40,7 +40,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 # The fault-injection suite (issue 11): its own broker on 29092/29093 and services on 18001-18004,
-# SIGKILLs, broker restarts, hostile inputs; figures into docs/reliability.md. CHAOS_ARGS=--quick for ~2 min.
+# SIGKILLs, broker restarts, hostile inputs; figures into docs/reliability.md. CHAOS_ARGS=--quick for ~4 min.
 chaos: $(STAMP)
 	deploy/kafka/kafka.sh install
 	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)

@@ -1,7 +1,7 @@
 """`python -m tests.chaos`: the fault-injection suite on a broker of its own (issue 11).
 
     python -m tests.chaos                         # everything, figures into docs/reliability.md
-    python -m tests.chaos --quick                 # ~2 minutes: fewer articles, kills and hostile inputs
+    python -m tests.chaos --quick                 # ~4 minutes: fewer articles, kills and hostile inputs
     python -m tests.chaos --part hostile --out -  # one part, report on stdout
 
 Starts Kafka from deploy/kafka on --kafka-port (not the shared 19092) with a temporary data dir,
