@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock kafka-start kafka-stop lint typecheck schemas bench eval clean compose-check pin-base helm
+.PHONY: run test install lock kafka-start kafka-stop lint typecheck schemas bench eval chaos clean compose-check pin-base helm
 
 # Every package, direct and transitive, at the version in the lockfile (`make lock` renews it).
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -45,6 +45,12 @@ test: $(STAMP)
 helm: $(STAMP)
 	deploy/helm/install.sh >/dev/null
 	$(BIN)/pytest tests/ops/test_helm.py
+
+# The fault-injection suite (issue 11): its own broker on 29092/29093 and services on 18001-18004,
+# SIGKILLs, broker restarts, hostile inputs; figures into docs/reliability.md. CHAOS_ARGS=--quick for ~4 min.
+chaos: $(STAMP)
+	deploy/kafka/kafka.sh install
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
