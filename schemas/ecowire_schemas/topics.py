@@ -60,7 +60,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("ingest", 1, IngestRequest, "doc_id", "Documents to process (URL or inline content)", extra_config=BIG),
     TopicSpec("raw", 1, RawDocument, "doc_id", "Fetched/decoded documents", extra_config=BIG),
     TopicSpec("articles", 1, Article, "article_id", "Clean articles", extra_config=BIG),
-    TopicSpec("facts", 1, FactsRecord, "article_id", "One record per fact, then one extraction record"),
+    # Every topic takes what the producers may send (8 MiB): a record the broker refuses after the
+    # client accepted it leaves an idempotent producer's sequence broken (OutOfOrderSequenceNumber).
+    TopicSpec("facts", 1, FactsRecord, "article_id", "One record per fact, then one extraction record",
+              extra_config=BIG),
     TopicSpec(
         "results", 1, Result, "<type>:<id>", "Article results and latest aggregate states", compacted=True,
         extra_config=BIG,
@@ -78,7 +81,7 @@ TOPICS: tuple[TopicSpec, ...] = (
               partitions=1, compacted=True, extra_config=BIG),
     TopicSpec("fetcher-state", 1, None, "seen:<source>:<hash> | source:<source> | validators:<hash>",
               "Fetcher seen items and conditional-GET validators",
-              partitions=1, compacted=True),
+              partitions=1, compacted=True, extra_config=BIG),
 )
 
 BY_BASE = {t.base: t for t in TOPICS}

@@ -113,6 +113,8 @@ def decode(adapter: TypeAdapter[Any], record: InRecord, expected_version: int = 
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise Reject("malformed_json", f"value is not JSON: {e}") from e
+    except ValueError as e:  # an integer of more than 4,300 digits (Python's int conversion limit)
+        raise Reject("malformed_json", f"value is not JSON ecowire reads: {e}") from e
     except RecursionError as e:  # [[[[…]]]] 20,000 deep: no contract nests like that
         raise Reject("json_too_deep", "value nests deeper than the JSON parser's recursion limit") from e
     if _SURROGATE_ESCAPE.search(text):

@@ -71,3 +71,25 @@ def test_escaped_surrogates_are_mended_not_fatal() -> None:
     assert req.content == "\ufffd lone, \U0001f600 paired"
     assert req.metadata.title == "\ufffd"
     req.model_dump_json().encode("utf-8")  # encodable again
+
+
+def test_an_integer_past_pythons_digit_limit_is_malformed_json_not_a_stage_error() -> None:
+    from pydantic import TypeAdapter
+
+    from ecowire.core.records import InRecord, Reject, decode
+    from ecowire_schemas import IngestRequest
+
+    value = b'{"content": "x", "n": ' + b"7" * 5000 + b"}"
+    with pytest.raises(Reject) as e:
+        decode(TypeAdapter(IngestRequest), InRecord(value=value))
+    assert e.value.reason == "malformed_json"
+
+
+def test_every_topic_takes_what_the_producers_may_send() -> None:
+    """A record the client accepts and the broker refuses breaks an idempotent producer's sequence."""
+    from ecowire.core.settings import Settings
+    from ecowire_schemas.topics import TOPICS
+
+    limit = Settings().max_message_bytes
+    for t in TOPICS:
+        assert int(t.config().get("max.message.bytes", 1_048_588)) >= limit, t.base
