@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -23,6 +24,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import make_asgi_app
 
 from . import channels, metrics
+from .clients import BrokerUnreachable, start_client
 from .lag import watch_lag
 from .logs import configure_logging, get_logger
 from .records import from_consumer_record
@@ -172,6 +174,12 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
     )
 
 
+async def _reach_broker(settings: Settings) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="ecowire-preflight")
+    await start_client(admin, settings.bootstrap_servers)
+    await admin.close()
+
+
 def serve(
     stage: Stage,
     settings: Settings | None = None,
@@ -186,4 +194,12 @@ def serve(
     app = build(settings) if build is not None else build_app(stage, settings)
     log.info("service_starting", stage=stage.name, bootstrap=settings.bootstrap_servers,
              input=settings.topic(stage.input_base), port=settings.port_for(stage.name))
+    try:
+        asyncio.run(_reach_broker(settings))
+    except BrokerUnreachable as e:
+        # FastStream, failing to start its broker, shuts uvicorn down but never returns: a service
+        # started while the broker is down would stay alive and useless. Exit, so that whatever
+        # supervises it (compose, Kubernetes) starts it again.
+        log.error("broker_unreachable_exiting", stage=stage.name, error=str(e))
+        raise SystemExit(3) from e
     asyncio.run(app.run(run_extra_options={"host": settings.http_host, "port": settings.port_for(stage.name)}))
