@@ -125,7 +125,7 @@ def decode(adapter: TypeAdapter[Any], record: InRecord, expected_version: int = 
     if not isinstance(data, dict):
         raise Reject("invalid_schema", f"expected a JSON object, got {type(data).__name__}")
     version = data.get("schema_version", expected_version)
-    if version != expected_version:
+    if version != expected_version or isinstance(version, bool):  # JSON true == 1 in Python
         raise Reject(
             "unsupported_schema_version", f"schema_version={version!r}, this stage reads {expected_version}"
         )

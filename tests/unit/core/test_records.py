@@ -93,3 +93,14 @@ def test_every_topic_takes_what_the_producers_may_send() -> None:
     limit = Settings().max_message_bytes
     for t in TOPICS:
         assert int(t.config().get("max.message.bytes", 1_048_588)) >= limit, t.base
+
+
+def test_schema_version_true_is_not_version_one() -> None:
+    from pydantic import TypeAdapter
+
+    from ecowire.core.records import InRecord, Reject, decode
+    from ecowire_schemas import IngestRequest
+
+    with pytest.raises(Reject) as e:
+        decode(TypeAdapter(IngestRequest), InRecord(value=b'{"schema_version": true, "content": "x"}'))
+    assert e.value.reason == "unsupported_schema_version"
