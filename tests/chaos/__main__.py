@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ecowire.core.settings import Settings
+
 from .broker import Broker
 from .faults import run_faults
 from .hostile_run import run_hostile
@@ -36,7 +38,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--kills", type=int, default=14, help="service SIGKILLs in part 1 (default 14, at least 12)")
     ap.add_argument("--hostile", type=int, default=0, help="only the first N hostile inputs (default: all)")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--budget-s", type=float, default=30.0,
+    ap.add_argument("--budget-s", type=float, default=Settings().time_budget_s,
                     help="time budget for a good article behind a hostile one (default 30 s)")
     ap.add_argument("--quick", action="store_true",
                     help="60 articles, 12 kills 1.5-3 s apart, 2 s broker outages, 1 in 3 hostile inputs")
