@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -175,9 +176,22 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
 
 
 async def _reach_broker(settings: Settings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="ecowire-preflight")
-    await start_client(admin, settings.bootstrap_servers)
-    await admin.close()
+    """Return once the broker answers; raise BrokerUnreachable after `broker_wait_s` of trying."""
+    deadline = time.monotonic() + settings.broker_wait_s
+    delay = 0.5
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="ecowire-preflight")
+        try:
+            await start_client(admin, settings.bootstrap_servers)
+        except BrokerUnreachable as e:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("broker_not_ready_waiting", error=str(e), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            continue
+        await admin.close()
+        return
 
 
 def serve(

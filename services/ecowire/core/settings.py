@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     batch_max_records: int = Field(default=100, ge=1)
     batch_wait_ms: int = Field(default=25, ge=1)
     graceful_timeout_s: float = 15.0
+    # A service starting while the broker restarts waits this long for it, then exits (code 3) for
+    # its supervisor to start it again.
+    broker_wait_s: float = Field(default=30.0, ge=0)
     publish_retry_backoff_s: float = 1.0
 
     def topic(self, base: str) -> str:
