@@ -221,7 +221,8 @@ def catalogue(t: Targets, seed: int = 11) -> list[Hostile]:
     add(en, "b64_urlsafe_alphabet", lambda d: _j(_req(d, content_b64=base64.urlsafe_b64encode(
         ("环境" * 50).encode("gbk") + b"\xff\xfe").decode())), expect="either")
     add(en, "b64_empty", lambda d: _j(_req(d, content_b64="")))
-    add(en, "b64_invalid_utf8", lambda d: _b64(d, b"\xff\xfe\xfd\xc3\x28" * 200, "text/plain; charset=utf-8"))
+    add(en, "b64_invalid_utf8", lambda d: _b64(d, b"\xff\xfe\xfd\xc3\x28" * 200, "text/plain; charset=utf-8"),
+        expect="either", note="starts with a UTF-16 BOM, which outranks the declared charset (WHATWG): valid UTF-16")
     add(en, "gbk_undeclared", lambda d: _b64(d, SAMPLE.encode("gbk")), expect="processed")
     add(en, "gbk_declared_utf8", lambda d: _b64(d, SAMPLE.encode("gbk"), "text/plain; charset=utf-8"),
         expect="either")
@@ -238,7 +239,7 @@ def catalogue(t: Targets, seed: int = 11) -> list[Hostile]:
     add(en, "raw_value_invalid_utf8", lambda d: b'{"doc_id": "' + d.encode() + b'", "content": "\xff\xfe"}')
     add(en, "raw_value_overlong_utf8", lambda d: b'{"doc_id": "' + d.encode() + b'", "content": "\xc0\xaf"}')
     add(en, "lone_surrogate_escape", lambda d: f'{{"doc_id": "{d}", "content": "\\ud800{SAMPLE}"}}'.encode(),
-        note="valid JSON, a str that cannot be encoded as UTF-8")
+        expect="either", note="valid JSON, a str that cannot be encoded as UTF-8: the surrogate is mended to U+FFFD")
     add(en, "nul_in_content", lambda d: _text(d, SAMPLE + "\x00" * 10 + SAMPLE))
 
     # -------------------------------------------------------------- markup and pathological text
