@@ -96,13 +96,19 @@ async def test_fetch_one_prints_the_document_or_the_reason(capsys: pytest.Captur
 def test_sources_lists_the_real_sources_without_a_broker(monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     """`ecowire sources` with no sources file configured shows deploy/sources.yaml."""
-    from ecowire.cli import main
     from ecowire.fetcher.sources import load_sources
     from tests.support import ROOT
 
     monkeypatch.delenv("ECOWIRE_FETCH_SOURCES_FILE", raising=False)
     monkeypatch.delenv("ECOWIRE_SOURCES_FILE", raising=False)
     monkeypatch.chdir(ROOT)
+    parser = argparse.ArgumentParser()
+    add_subcommands(parser.add_subparsers(dest="command"))
+
+    def main(argv: list[str]) -> int:  # the subcommand alone (ecowire.cli.main also sets up logging)
+        args = parser.parse_args(argv)
+        return int(args.func(args))
+
     assert main(["sources", "--no-state"]) == 0
     text = capsys.readouterr().out
     lines = text.splitlines()

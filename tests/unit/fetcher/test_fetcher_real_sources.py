@@ -356,3 +356,14 @@ async def test_a_next_link_is_followed_when_there_is_no_template() -> None:
     poller = SourcePoller([SEED_SOURCE], fetcher, StateStore(), Collector(), SETTINGS)  # type: ignore[arg-type]
     result = await poller.poll_once(SEED_SOURCE)
     assert fetcher.urls == list(pages) and result.items == 11
+
+
+def test_the_local_demo_polls_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make run` (ecowire run) starts the fetcher with the environment it was given plus the
+    shared settings: no sources file, so no polling, unless the user sets one."""
+    from ecowire.fetcher.settings import FetchSettings
+
+    for var in ("ECOWIRE_FETCH_SOURCES_FILE", "ECOWIRE_SOURCES_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    assert FetchSettings().sources_file is None
+    assert not any("SOURCES" in k for k in Settings().to_env())
