@@ -508,10 +508,34 @@ def test_fetcher_sources_and_allow_list(scaled: list[dict[str, Any]], tmp_path: 
     assert d["spec"]["replicas"] == values["replicas"] == 2  # one polls (the lease), both fetch
 
 
-def test_default_fetcher_polls_nothing_and_refuses_private_addresses(default: list[dict[str, Any]]) -> None:
-    e = env(container(by_stage(default, "Deployment")["fetcher"]))
-    assert "ECOWIRE_FETCH_SOURCES_FILE" not in e and e["ECOWIRE_FETCH_ALLOW_HOSTS"] == ""
-    assert not [c for c in of_kind(default, "ConfigMap") if "sources.yaml" in c.get("data", {})]
+def test_default_fetcher_polls_the_real_sources_and_refuses_private_addresses(
+    default: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = by_stage(default, "Deployment")["fetcher"]
+    e = env(container(d))
+    assert e["ECOWIRE_FETCH_SOURCES_FILE"] == "/config/sources.yaml" and e["ECOWIRE_FETCH_POLL_SOURCES"] == "true"
+    assert e["ECOWIRE_FETCH_ALLOW_HOSTS"] == ""  # public source hosts need no exemption
+    (cm,) = [c for c in of_kind(default, "ConfigMap") if "sources.yaml" in c.get("data", {})]
+    bundled = (ROOT / "deploy" / "sources.yaml").read_text("utf-8")
+    assert cm["data"]["sources.yaml"] == bundled
+    (volume,) = [v for v in d["spec"]["template"]["spec"]["volumes"] if v["name"] == "sources"]
+    assert volume["configMap"]["name"] == cm["metadata"]["name"]
+    path = tmp_path / "sources.yaml"
+    path.write_text(cm["data"]["sources.yaml"], "utf-8")
+    assert load_sources(path) == load_sources(ROOT / "deploy" / "sources.yaml")
+    monkeypatch.setenv("ECOWIRE_FETCH_POLL_SOURCES", e["ECOWIRE_FETCH_POLL_SOURCES"])
+    assert FetchSettings().poll_sources is True
+
+
+def test_the_chart_polls_nothing_when_told_not_to(helm: str) -> None:
+    off = template(helm, None, "fetcher.pollSources=false")
+    assert env(container(by_stage(off, "Deployment")["fetcher"]))["ECOWIRE_FETCH_POLL_SOURCES"] == "false"
+    none = template(helm, None, "fetcher.bundledSources=false")
+    e = env(container(by_stage(none, "Deployment")["fetcher"]))
+    assert "ECOWIRE_FETCH_SOURCES_FILE" not in e
+    assert not [c for c in of_kind(none, "ConfigMap") if "sources.yaml" in c.get("data", {})]
+    for doc in none:
+        validate(doc)
 
 
 def manifests(docs: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
@@ -560,3 +584,5 @@ def test_the_packaged_chart_carries_the_linked_files(helm: str, tmp_path: Path) 
     (rule,) = of_kind(docs, "PrometheusRule")
     assert rule["spec"]["groups"]
     assert any("ecowire.json" in c.get("data", {}) for c in of_kind(docs, "ConfigMap"))
+    (sources,) = [c for c in of_kind(docs, "ConfigMap") if "sources.yaml" in c.get("data", {})]
+    assert sources["data"]["sources.yaml"] == (ROOT / "deploy" / "sources.yaml").read_text("utf-8")

@@ -117,3 +117,24 @@ def test_the_probe_accepts_any_2xx(status: int, code: int, monkeypatch: pytest.M
         assert healthcheck.main() == code
     finally:
         server.shutdown()
+
+
+def test_the_fetcher_polls_the_real_sources_unless_told_not_to(compose: dict[str, Any],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecowire.fetcher.settings import FetchSettings
+    from ecowire.fetcher.sources import load_sources
+
+    for name in ("fetcher", "cli"):
+        svc = compose["services"][name]
+        path = svc["environment"]["ECOWIRE_FETCH_SOURCES_FILE"]
+        assert f"./deploy/sources.yaml:{path}:ro" in svc["volumes"], name
+    env = compose["services"]["fetcher"]["environment"]
+    # ${ECOWIRE_POLL_SOURCES:-true}: on unless the variable says otherwise.
+    m = re.fullmatch(r"\$\{ECOWIRE_POLL_SOURCES:-(\w+)\}", env["ECOWIRE_FETCH_POLL_SOURCES"])
+    assert m and m.group(1) == "true"
+    for value, polls in (("true", True), ("false", False)):
+        monkeypatch.setenv("ECOWIRE_FETCH_POLL_SOURCES", value)
+        monkeypatch.setenv("ECOWIRE_FETCH_SOURCES_FILE", str(ROOT / "deploy" / "sources.yaml"))
+        fs = FetchSettings()
+        assert fs.poll_sources is polls and fs.sources_file is not None
+    assert len(load_sources(ROOT / "deploy" / "sources.yaml")) >= 15

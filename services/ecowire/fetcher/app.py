@@ -2,8 +2,9 @@
 
     python -m ecowire.fetcher        (or the `ecowire-fetcher` container)
 
-Startup (before the broker starts consuming): read the state topic to its end, open the HTTP
-client, start the poller's producer and, when a sources file is configured and
+Startup (before the broker starts consuming): read the state topic to its end and keep following
+it (`StateFollower`: the validators and seen items peers write reach this replica as they are
+written), open the HTTP client, start the poller's producer and, when a sources file is configured and
 ECOWIRE_FETCH_POLL_SOURCES is on, join the poller lease (`leader.PollerLease`): replicas share the
 ingest work through the stage's consumer group, and exactly one of them polls the sources.
 """
@@ -30,7 +31,7 @@ from .logic import FetchContext, RecordRef, fetch_request
 from .poller import SourcePoller
 from .settings import FetchSettings
 from .sources import load_sources
-from .state import StateStore, StateValue, encode_value, load_state
+from .state import StateFollower, StateStore, StateValue, encode_value, load_state, load_state_at
 
 log = get_logger("ecowire.fetcher")
 
@@ -45,6 +46,7 @@ class FetcherRuntime:
         self.producer: AIOKafkaProducer | None = None
         self.poller: SourcePoller | None = None
         self.lease: PollerLease | None = None
+        self.follower: StateFollower | None = None
 
     def configure(self, settings: Settings, fetch_settings: FetchSettings) -> None:
         self.settings = settings
@@ -55,7 +57,7 @@ class FetcherRuntime:
         fs = self.fetch_settings or FetchSettings()
         self.settings, self.fetch_settings = settings, fs
         sources = load_sources(fs.sources_file) if fs.sources_file and fs.poll_sources else []
-        entries = await load_state(settings, fs.state_load_timeout_s)
+        entries, offsets = await load_state_at(settings, fs.state_load_timeout_s)
         self.producer = AIOKafkaProducer(
             bootstrap_servers=settings.bootstrap_servers,
             client_id="ecowire-fetcher-poller",
@@ -66,6 +68,8 @@ class FetcherRuntime:
         )
         await self.producer.start()
         state = StateStore(entries, writer=self._write_state)
+        self.follower = StateFollower(settings, state, offsets)
+        await self.follower.start()
         fetcher = HttpFetcher(fs)
         self.ctx = FetchContext(fetcher, state, settings.max_message_bytes)
         if sources:
@@ -100,6 +104,9 @@ class FetcherRuntime:
     async def stop(self, **_: Any) -> None:
         """Shutdown, last part (after the broker drained the message in flight): close the clients."""
         await self.stop_polling()
+        if self.follower is not None:
+            await self.follower.stop()
+            self.follower = None
         if self.ctx is not None:
             await self.ctx.fetcher.aclose()
             self.ctx = None

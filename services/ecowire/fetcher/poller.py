@@ -36,7 +36,16 @@ from ecowire_schemas.raw import FetchInfo, RawDocument
 from .decode import decode_bytes
 from .http import FetchError, FetchResult, HttpFetcher, Validators
 from .logic import ENVELOPE_BYTES
-from .sources import FeedError, SourceConfig, SourceItem, item_doc_id, parse_feed, parse_listing, text_length
+from .sources import (
+    FeedError,
+    SourceConfig,
+    SourceItem,
+    item_doc_id,
+    next_page_url,
+    parse_feed,
+    parse_listing,
+    text_length,
+)
 from .state import SeenItem, SourceStatus, StateStore, StateValue, expired_keys, seen_key, source_key
 
 log = get_logger("ecowire.fetcher.poller")
@@ -124,7 +133,7 @@ class SourcePoller:
             if res.not_modified:
                 await self._record(status, started, published=0, last_title=None, res=res)
                 return PollResult(src.name, 0, 0, not_modified=True)
-            items, encoding = self.parse(src, res)
+            items, encoding = await self.read(src, res)
             self._listed[src.name] = {seen_key(src.name, i.key) for i in items}
             fresh = [i for i in items if not self.state.has(seen_key(src.name, i.key))]
             fresh.reverse()  # feeds and listings put the newest first: publish oldest first
@@ -163,10 +172,51 @@ class SourcePoller:
             return PollResult(src.name, 0, 0, error=message)
 
     def parse(self, src: SourceConfig, res: FetchResult) -> tuple[list[SourceItem], str]:
+        """The items of one fetched feed or listing page (no further pages)."""
+        items, encoding, _ = self._parse_page(src, res)
+        return items, encoding
+
+    def _parse_page(self, src: SourceConfig, res: FetchResult) -> tuple[list[SourceItem], str, str]:
         if src.kind == "feed":
-            return parse_feed(res.body, res.final_url, src.tz, res.content_type, src.max_items)
+            items, encoding = parse_feed(res.body, res.final_url, src.tz, res.content_type, src.max_items)
+            return items, encoding, ""
         decoded = decode_bytes(res.body, res.content_type)
-        return parse_listing(decoded.text, res.final_url, src), decoded.encoding
+        return parse_listing(decoded.text, res.final_url, src), decoded.encoding, decoded.text
+
+    async def read(self, src: SourceConfig, res: FetchResult) -> tuple[list[SourceItem], str]:
+        """The items of the fetched source, and of its next listing pages.
+
+        A listing with `max_pages` > 1 is followed page by page (`next_page_url`) while the page
+        just read had an item not seen before, up to `max_pages`: the first poll reads every page
+        up to the bound, later polls usually stop after the first. Items are in page order (newest
+        first); an item listed on two pages counts once. A next page that fails to load ends the
+        paging for this poll (its items come when a later poll reaches them, or never if they
+        scroll past the bound meanwhile: raise `max_pages` for a busy listing).
+        """
+        items, encoding, html = self._parse_page(src, res)
+        if src.kind != "listing" or src.max_pages <= 1:
+            return items, encoding
+        keys = {i.key for i in items}
+        visited = {src.url, res.url, res.final_url}
+        page, page_items, page_url = 1, items, res.final_url
+        while any(not self.state.has(seen_key(src.name, i.key)) for i in page_items):
+            nxt = next_page_url(html, page_url, src, page)
+            if nxt is None or nxt in visited:
+                break
+            visited.add(nxt)
+            try:
+                more = await self.fetcher.fetch(nxt, robots=src.robots)
+            except FetchError as e:
+                log.warning("source_page_failed", source=src.name, url=nxt, page=page + 1,
+                            error=(e.message or str(e))[:300])
+                break
+            decoded = decode_bytes(more.body, more.content_type)
+            html, page_url, page = decoded.text, more.final_url, page + 1
+            visited.add(page_url)
+            page_items = [i for i in parse_listing(html, page_url, src) if i.key not in keys]
+            keys.update(i.key for i in page_items)
+            items += page_items
+        return items, encoding
 
     async def _record(self, status: SourceStatus, at: datetime, published: int = 0,
                       last_title: str | None = None, res: FetchResult | None = None,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -45,8 +45,15 @@ _CN_DATE = re.compile(
     r"(?:[\sT]*(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2}))?)?"
 )
 _TAGS = re.compile(r"<[^>]+>")
+_DATE_LABEL = re.compile(r"[\s\[\]()（）【】:：|/·-]+")
 _SPACE = re.compile(r"\s+")
 MIN_INTERVAL_S = 30.0
+MAX_PAGES = 20
+_NEXT_TEXT = re.compile(r"^\s*(?:下一页|下页|后一页|next(?:\s+page)?|›|»|>)\s*$", re.I)
+# Page counts of the paging script TRS and similar CMSs put on gov.cn listings:
+# `createPageHTML(34, 0, "index", "shtml")`, `var countPage = 34`.
+_JCMS_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+_PAGE_COUNT = re.compile(r"createPageHTML\s*\(\s*['\"]?(\d+)|countPage\s*=\s*['\"]?(\d+)")
 
 
 def parse_duration(value: Any) -> float:
@@ -92,7 +99,23 @@ class SourceConfig(BaseModel):
     min_inline_chars: int = Field(default=200, ge=0, description="auto: content this long (text) is the article")
     link_pattern: str | None = Field(default=None, description="listing: regex an article link must match")
     same_site: bool = Field(default=True, description="listing: only links on the page's own host")
-    max_items: int = Field(default=100, ge=1, description="Items read per poll")
+    max_items: int = Field(default=100, ge=1, description="Items read per feed / per listing page")
+    max_pages: int = Field(default=1, ge=1, le=MAX_PAGES,
+                           description="listing: pages read per poll (the first and the next ones)")
+    page_url: str | None = Field(
+        default=None,
+        description="listing: the URL of the next pages, relative to `url`: `{n}` is 1 for the second page "
+                    "(gov.cn's index_1.shtml), `{page}` its page number (2)",
+    )
+    next_link: str | None = Field(
+        default=None, description="listing: regex the text (or title) of the next-page link matches; "
+                                  "default 下一页 / 下页 / next / › / »",
+    )
+    link_date: str | None = Field(
+        default=None,
+        description="listing: regex with year, month, day groups finding an item's date in its link "
+                    "(e.g. t(\\d{4})(\\d{2})(\\d{2})_), when no date stands next to the link",
+    )
     robots: bool = Field(
         default=True,
         description="Obey robots.txt for the source's own URL (false for e.g. your own RSSHub with "
@@ -124,8 +147,15 @@ class SourceConfig(BaseModel):
     def _listing_needs_pattern(self) -> SourceConfig:
         if self.kind == "listing" and not self.link_pattern:
             raise ValueError(f"listing source {self.name!r} needs a link_pattern")
-        if self.link_pattern:
-            re.compile(self.link_pattern)
+        for pattern in (self.link_pattern, self.next_link, self.link_date):
+            if pattern:
+                re.compile(pattern)
+        if self.link_date and re.compile(self.link_date).groups < 3:
+            raise ValueError(f"source {self.name!r}: link_date needs three groups (year, month, day)")
+        if self.kind == "feed" and (self.max_pages > 1 or self.page_url or self.next_link):
+            raise ValueError(f"feed source {self.name!r}: max_pages / page_url / next_link are for listings")
+        if self.page_url and "{n}" not in self.page_url and "{page}" not in self.page_url:
+            raise ValueError(f"source {self.name!r}: page_url needs {{n}} or {{page}}")
         return self
 
     @property
@@ -160,12 +190,13 @@ class SourcesFileError(ValueError):
     pass
 
 
-def load_sources(path: Path | str) -> list[SourceConfig]:
-    """The enabled sources of a sources file; raises `SourcesFileError` saying what is wrong."""
+def load_sources(path: Path | str, include_disabled: bool = False) -> list[SourceConfig]:
+    """The enabled sources of a sources file (all of them with `include_disabled`); raises
+    `SourcesFileError` saying what is wrong."""
     p = Path(path)
     try:
         data = yaml.safe_load(p.read_text("utf-8")) or {}
-        return [s for s in SourcesFile.model_validate(data).sources if s.enabled]
+        return [s for s in SourcesFile.model_validate(data).sources if s.enabled or include_disabled]
     except (OSError, yaml.YAMLError, ValidationError) as e:
         raise SourcesFileError(f"sources file {p}: {e}") from e
 
@@ -277,11 +308,23 @@ def parse_feed(body: bytes, base_url: str, tz: tzinfo, content_type: str | None 
     return items, str(parsed.get("encoding") or "utf-8")
 
 
+def unwrap_records(html: str) -> str:
+    """A listing with its JCMS datastore unwrapped: Hanweb JCMS pages (many provincial sites: the
+    `/art/2024/12/12/art_1201912_58938.html` links) carry their list items as CDATA records inside
+    `<script type="text/xml"><datastore>…`, which an HTML parser reads as script text, not links."""
+    records = _JCMS_RECORD.findall(html or "")
+    if not records:
+        return html
+    block = "<div class='ecowire-records'>" + "".join(records) + "</div>"
+    at = html.lower().rfind("</body>")
+    return html[:at] + block + html[at:] if at >= 0 else html + block
+
+
 def parse_listing(html: str, base_url: str, source: SourceConfig) -> list[SourceItem]:
     """Article links of a listing page (page order), with the anchor text as title and a date
-    found next to the link (in the same list item / row / block), if any."""
+    found next to the link (in the same list item / row / block), else in the link (`link_date`)."""
     pattern = re.compile(source.link_pattern or ".")
-    doc = lxml.html.document_fromstring(html or "<html></html>", base_url=base_url)
+    doc = lxml.html.document_fromstring(unwrap_records(html) or "<html></html>", base_url=base_url)
     host = urlsplit(base_url).hostname
     items: list[SourceItem] = []
     seen: set[str] = set()
@@ -296,16 +339,33 @@ def parse_listing(html: str, base_url: str, source: SourceConfig) -> list[Source
             continue
         seen.add(link)
         title = _SPACE.sub(" ", a.text_content()).strip() or (a.get("title") or "").strip() or None
-        items.append(SourceItem(link, link, title, _date_near(a, source.tz), None))
+        published = _date_near(a, source.tz) or _date_in_link(link, source.link_date)
+        items.append(SourceItem(link, link, title, published, None))
         if len(items) >= source.max_items:
             break
     return items
 
 
+def _date_match(node: Any) -> re.Match[str] | None:
+    """A date in a node: an element holding only a date (`<span>2024-12-12</span>`,
+    `[12-25]`, `发布时间：2024年12月12日`) first, so that a date in an item's summary
+    ("2024年12月1日，生态环境部…") does not pass for the item's own; else the first in its text."""
+    for el in node.iter():
+        if not isinstance(el.tag, str):
+            continue  # comments, processing instructions
+        text = (el.text_content() or "").strip()
+        if len(text) > 40:
+            continue
+        m = _CN_DATE.search(text)
+        if m and len(_DATE_LABEL.sub("", text[:m.start()] + text[m.end():])) <= 6:
+            return m
+    return _CN_DATE.search(node.text_content() or "")
+
+
 def _date_near(anchor: Any, tz: tzinfo) -> str | None:
     node = anchor
     for _ in range(3):  # the link, its list item / cell, its row
-        m = _CN_DATE.search(node.text_content() or "")
+        m = _date_match(node)
         if m:
             y, mo, d, h, mi, sec = (int(g) if g else 0 for g in m.groups())
             try:
@@ -320,6 +380,58 @@ def _date_near(anchor: Any, tz: tzinfo) -> str | None:
         if len(parent.findall(".//a")) > 1 and parent.tag not in ("li", "tr", "dd", "dt"):
             return None  # a block holding several links: its date may belong to another one
         node = parent
+    return None
+
+
+def _date_in_link(link: str, pattern: str | None) -> str | None:
+    """The date a link carries (`/202412/t20241212_1097979.shtml`), by the source's `link_date`."""
+    if not pattern:
+        return None
+    m = re.search(pattern, link)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    except (ValueError, TypeError):
+        return None
+
+
+def page_count(html: str) -> int | None:
+    """The number of pages a listing's paging script declares, if it declares one."""
+    m = _PAGE_COUNT.search(html or "")
+    return int(m.group(1) or m.group(2)) if m else None
+
+
+def next_page_url(html: str, page_url: str, source: SourceConfig, page: int) -> str | None:
+    """The URL of the page after page `page` (1 = the source's own URL), or None: the bound
+    (`max_pages`) is reached, the page's paging script says it was the last, or it has no next link.
+
+    With `page_url` the next page's URL is built from the template (gov.cn listings draw their
+    paging links with JavaScript, so there is no link to follow); otherwise the link whose text (or
+    title) matches `next_link` (default 下一页 / 下页 / next / › / ») on the same host is followed.
+    """
+    if page >= source.max_pages:
+        return None
+    total = page_count(html)
+    if total is not None and page >= total:
+        return None
+    if source.page_url:
+        rel = source.page_url.replace("{n}", str(page)).replace("{page}", str(page + 1))
+        return urljoin(source.url, rel)
+    pattern = re.compile(source.next_link) if source.next_link else _NEXT_TEXT
+    doc = lxml.html.document_fromstring(html or "<html></html>", base_url=page_url)
+    host = urlsplit(page_url).hostname
+    for a in doc.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        text = _SPACE.sub(" ", a.text_content()).strip()
+        if not (pattern.search(text) or pattern.search((a.get("title") or "").strip())):
+            continue
+        link = urldefrag(urljoin(page_url, href)).url
+        parts = urlsplit(link)
+        if parts.scheme in ("http", "https") and parts.hostname == host and link != page_url:
+            return link
     return None
 
 

@@ -91,3 +91,75 @@ async def test_fetch_one_prints_the_document_or_the_reason(capsys: pytest.Captur
     assert doc["text"] == "<p>碳市场</p>" and doc["encoding"] == "gb18030" and doc["origin"] == "url"
     assert text.getvalue() == "<p>碳市场</p>\n"
     assert capsys.readouterr().err.startswith("http_error: HTTP 404")
+
+
+def test_sources_lists_the_real_sources_without_a_broker(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`ecowire sources` with no sources file configured shows deploy/sources.yaml."""
+    from ecowire.fetcher.sources import load_sources
+    from tests.support import ROOT
+
+    monkeypatch.delenv("ECOWIRE_FETCH_SOURCES_FILE", raising=False)
+    monkeypatch.delenv("ECOWIRE_SOURCES_FILE", raising=False)
+    monkeypatch.chdir(ROOT)
+    parser = argparse.ArgumentParser()
+    add_subcommands(parser.add_subparsers(dest="command"))
+
+    def main(argv: list[str]) -> int:  # the subcommand alone (ecowire.cli.main also sets up logging)
+        args = parser.parse_args(argv)
+        return int(args.func(args))
+
+    assert main(["sources", "--no-state"]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert lines[0] == f"# {ROOT / 'deploy' / 'sources.yaml'}"
+    assert lines[1].split()[:6] == ["SOURCE", "KIND", "EVERY", "PAGES", "HOST", "URL"]
+    expected = load_sources(ROOT / "deploy" / "sources.yaml")
+    assert len(lines) == 2 + len(expected)
+    mee = next(line for line in lines if line.startswith("mee-xwfb "))
+    assert mee.split()[:6] == ["mee-xwfb", "listing", "30m", "3", "ok", "https://www.mee.gov.cn/ywdt/xwfb/"]
+    assert "cets" not in text  # disabled: shown only when named
+    assert main(["sources", "--no-state", "--json", "cets"]) == 0
+    row = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert (row["name"], row["enabled"], row["host"], row["max_pages"]) == ("cets", False, "ok", 1)
+
+
+def test_host_check() -> None:
+    from ecowire.fetcher.cli import host_check
+    from ecowire.fetcher.safety import HostAllowList
+
+    assert host_check("https://www.mee.gov.cn/ywdt/", HostAllowList()) == "ok"
+    assert host_check("http://127.0.0.1:8080/feed", HostAllowList(["127.0.0.1"])) == "exempt"
+    assert host_check("http://127.0.0.1:8080/feed", HostAllowList()).startswith("refused: 127.0.0.1 is a loopback")
+    assert host_check("ftp://www.mee.gov.cn/", HostAllowList()).startswith("refused: scheme")
+
+
+async def test_check_fetches_the_first_page_and_says_what_it_finds() -> None:
+    from ecowire.fetcher.cli import check_sources
+
+    page = ('<html><body><ul><li><a href="/ywdt/xwfb/202412/t20241226_1.shtml">发布会</a><span>2024-12-26</span></li>'
+            '</ul><script>createPageHTML(5, 0, "index", "shtml");</script></body></html>')
+
+    def site(req: Seen) -> Reply:
+        if req.path == "/ywdt/xwfb/":
+            return Reply(200, page.encode("utf-8"), {"content-type": "text/html; charset=utf-8"})
+        if req.path == "/empty/":
+            return Reply(200, b"<html><body>nothing</body></html>", {"content-type": "text/html"})
+        return Reply(404)
+
+    async with LocalServer(site) as srv:
+        sources = [
+            SourceConfig(name="xwfb", kind="listing", url=srv.url("/ywdt/xwfb/"), max_pages=3,
+                         page_url="index_{n}.shtml", link_pattern=r"/ywdt/xwfb/\d{6}/t\d{8}_\d+\.shtml$",
+                         interval=1800),
+            SourceConfig(name="empty", kind="listing", url=srv.url("/empty/"), link_pattern="/x/", interval=1800),
+            SourceConfig(name="gone", kind="listing", url=srv.url("/gone/"), link_pattern="/x/", interval=1800),
+        ]
+        out = io.StringIO()
+        status = await check_sources(sources, FetchSettings(allow_hosts=["127.0.0.1"], per_host_interval_s=0,
+                                                            max_retries=0), out)
+    text = out.getvalue()
+    assert status == 1
+    assert (f"xwfb: ok HTTP 200, 1 items (utf-8), newest 2024-12-26, undated 0, next page "
+            f"{srv.url('/ywdt/xwfb/index_1.shtml')}") in text
+    assert "empty: NO ITEMS" in text and "gone: FAILED" in text

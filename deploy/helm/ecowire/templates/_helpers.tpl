@@ -146,3 +146,15 @@ affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/*
+The fetcher's sources file: `fetcher.sources` when set, else the bundled deploy/sources.yaml
+(files/sources.yaml links to it) while `fetcher.bundledSources` is on, else nothing (no polling).
+*/}}
+{{- define "ecowire.sourcesFile" -}}
+{{- if .Values.fetcher.sources -}}
+{{- toYaml .Values.fetcher.sources -}}
+{{- else if .Values.fetcher.bundledSources -}}
+{{- .Files.Get "files/sources.yaml" -}}
+{{- end -}}
+{{- end }}
