@@ -150,3 +150,13 @@ def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
         if k == name:
             return v.decode()
     return None
+
+
+# Fields that say when, not what: they differ between any two runs of the same input.
+RUN_TIMES = ("completed_at", "updated_at", "ingested_at")
+
+
+def comparable_results(latest: dict[str, Any]) -> dict[str, Any]:
+    """The results topic's latest value per key (JSON dicts, tombstones removed by the caller)
+    without the run's timestamps: what two runs over the same articles must agree on."""
+    return {k: {f: v for f, v in value.items() if f not in RUN_TIMES} for k, value in sorted(latest.items())}

@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 H_SCHEMA_VERSION = "schema-version"
 H_INGESTED_AT = "ecowire-ingested-at"
 H_RECORD = "ecowire-record"  # on facts.v1: "fact" or "extraction"; on results.v1: the result kind
+# On a record `ecowire reprocess` re-published onto articles.v1 (value: the run's start time, ISO)
+# and on the extractor's outputs for it. Such records carry no `ecowire-ingested-at`: they are
+# not fresh ingests and must not count in the ingest → result latency.
+H_REPROCESS = "ecowire-reprocess"
 
 # Dead-letter headers (values are UTF-8 strings).
 H_DLQ_STAGE = "dlq-stage"

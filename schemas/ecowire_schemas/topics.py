@@ -59,7 +59,10 @@ BIG = {"max.message.bytes": str(8 * 1024 * 1024)}
 TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("ingest", 1, IngestRequest, "doc_id", "Documents to process (URL or inline content)", extra_config=BIG),
     TopicSpec("raw", 1, RawDocument, "doc_id", "Fetched/decoded documents", extra_config=BIG),
-    TopicSpec("articles", 1, Article, "article_id", "Clean articles", extra_config=BIG),
+    # Compacted by article_id: the latest record of every article is kept for good, so
+    # `ecowire reprocess` can run a newer extractor over history (docs/operations.md, "Reprocessing").
+    TopicSpec("articles", 1, Article, "article_id", "Clean articles",
+              compacted=True, extra_config=BIG),
     # Every topic takes what the producers may send (8 MiB): a record the broker refuses after the
     # client accepted it leaves an idempotent producer's sequence broken (OutOfOrderSequenceNumber).
     TopicSpec("facts", 1, FactsRecord, "article_id", "One record per fact, then one extraction record",

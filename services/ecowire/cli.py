@@ -5,6 +5,7 @@
     ecowire publish FILE|DIR|URL…    documents onto the ingest topic
     ecowire tail TOPIC               a topic as JSON lines
     ecowire topics create|list       the declared topics
+    ecowire reprocess [--since DATE] [--dry-run]   the kept articles through the current extractor again
     ecowire eval                     extraction quality against the gold annotations
 """
 
@@ -196,6 +197,30 @@ def cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ reprocess
+
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    from .reprocess import TopicMissing, reprocess
+
+    try:
+        report = asyncio.run(reprocess(get_settings(), since=args.since, dry_run=args.dry_run))
+    except TopicMissing as e:
+        print(f"ecowire reprocess: {e}", file=sys.stderr)
+        return 1
+    print(report.line())
+    return 0
+
+
+def _since(value: str) -> Any:
+    """An argparse type for --since: a date or an ISO date-time, else a usage error."""
+    from .reprocess import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
 # ------------------------------------------------------------------ run
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -246,6 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("action", choices=["create", "list"])
     tp.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the broker (default 10)")
     tp.set_defaults(func=cmd_topics)
+
+    rp = sub.add_parser("reprocess", help="re-publish the kept articles for the current extractor (marked, "
+                                          "not counted as ingests)")
+    rp.add_argument("--since", type=_since, metavar="DATE",
+                    help="only articles ingested at or after DATE (YYYY-MM-DD, UTC midnight, or an ISO date-time)")
+    rp.add_argument("--dry-run", action="store_true", help="count what would be replayed; publish nothing")
+    rp.set_defaults(func=cmd_reprocess)
 
     _optional_subcommands(sub)
     return p

@@ -42,6 +42,7 @@ class OutRecord:
     value: BaseModel
     record_type: str | None = None  # the ecowire-record header, where a topic carries several kinds
     ingested_at: datetime | None = None
+    extra_headers: tuple[tuple[str, str], ...] = ()  # e.g. the reprocess mark, carried on
 
     @cached_property
     def encoded(self) -> bytes:
@@ -58,6 +59,7 @@ class OutRecord:
             h[H_RECORD] = self.record_type
         if self.ingested_at is not None:
             h[H_INGESTED_AT] = self.ingested_at.isoformat()
+        h.update(self.extra_headers)
         return h
 
 

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # its supervisor to start it again.
     broker_wait_s: float = Field(default=30.0, ge=0)
     publish_retry_backoff_s: float = 1.0
+    # For tests and demos of `ecowire reprocess` only: the extractor calls itself this version and
+    # runs its rules without the statistical tagger, as an older extractor would. Empty: itself.
+    extractor_run_as: str = ""
 
     def topic(self, base: str) -> str:
         return topic(base, self.topic_prefix)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from ecowire_schemas.topics import TOPICS, TopicSpec
@@ -28,11 +29,35 @@ def new_topics(settings: Settings, specs: tuple[TopicSpec, ...] = TOPICS) -> lis
     ]
 
 
+def config_mismatches(declared: dict[str, str], actual: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    """The declared settings an existing topic does not have: name -> (declared, actual or None).
+
+    Only declared names are compared: a broker default the declaration does not mention (e.g. a
+    compacted topic's inert `retention.ms`) is not a mismatch."""
+    return {name: (want, actual.get(name)) for name, want in declared.items() if actual.get(name) != want}
+
+
+async def _actual_configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    """Each topic's effective configuration (explicit and broker defaults), by topic name."""
+    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in names])
+    out: dict[str, dict[str, str]] = {}
+    for response in responses:
+        for res in response.to_object()["resources"]:
+            if res["error_code"]:
+                log.warning("topic_config_unreadable", topic=res["resource_name"], error=res["error_message"])
+                continue
+            out[res["resource_name"]] = {c["config_names"]: c["config_value"] for c in res["config_entries"]}
+    return out
+
+
 async def ensure_topics(
     settings: Settings, specs: tuple[TopicSpec, ...] = TOPICS, connect_timeout_s: float = 60.0
 ) -> list[str]:
     """Create missing topics; returns the names created. Existing topics are left as they are,
-    but a partition count that differs from the declaration is reported (it breaks co-partitioning).
+    but a partition count that differs from the declaration is reported (it breaks co-partitioning),
+    and so is a declared config the topic lacks (`topic_config_mismatch`): Kafka applies a
+    topic's config only at creation, so an upgrade that declares e.g. compaction for a topic
+    created before does not change it (docs/operations.md, "Topic configuration").
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="ecowire-admin")
     deadline = asyncio.get_running_loop().time() + connect_timeout_s
@@ -64,6 +89,15 @@ async def ensure_topics(
                 have = len(described.get(t.name, {}).get("partitions", []))
                 if have != t.num_partitions:
                     log.warning("topic_partition_mismatch", topic=t.name, declared=t.num_partitions, actual=have)
+            actual = await _actual_configs(admin, [t.name for t in present])
+            for t in present:
+                if t.name not in actual:
+                    continue  # unreadable: warned above
+                diff = config_mismatches(dict(t.topic_configs), actual[t.name])
+                if diff:
+                    log.warning("topic_config_mismatch", topic=t.name,
+                                declared={k: d for k, (d, _) in diff.items()},
+                                actual={k: a for k, (_, a) in diff.items()})
         created = [t.name for t in missing]
         if created:
             log.info("topics_created", topics=created)
