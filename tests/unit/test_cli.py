@@ -74,7 +74,8 @@ def test_extract_reports_a_bad_file_clearly(tmp_path: Path) -> None:
 def test_every_subcommand_is_registered() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert {"extract", "run", "publish", "tail", "topics", "eval", "sources", "query"} <= set(sub.choices)
+    assert {"extract", "run", "publish", "tail", "topics", "eval", "sources", "query",
+            "reprocess"} <= set(sub.choices)
 
 
 def _cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
@@ -113,7 +114,8 @@ def test_extract_usage_errors_are_one_line_with_status_two(tmp_path: Path) -> No
     empty.mkdir()
     for args, needle in ((["extract", str(empty)], "holds no files"),
                          (["extract", str(tmp_path / "nope.txt")], "no such file"),
-                         (["extract", "-", "--published-at", "yesterday"], "not a date")):
+                         (["extract", "-", "--published-at", "yesterday"], "not a date"),
+                         (["reprocess", "--since", "yesterday"], "not a date")):
         r = _cli(*args, stdin="")
         assert r.returncode == 2 and needle in r.stderr, (args, r.stderr)
 
@@ -121,7 +123,7 @@ def test_extract_usage_errors_are_one_line_with_status_two(tmp_path: Path) -> No
 def test_an_unreachable_broker_is_one_line_naming_it() -> None:
     env = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
     for args in (["tail", "facts"], ["publish", str(SEEDS / "004_911120dd2951dd3b.txt")],
-                 ["topics", "create", "--wait", "1"]):
+                 ["topics", "create", "--wait", "1"], ["reprocess"], ["reprocess", "--dry-run"]):
         r = _cli(*args, env=env)
         assert r.returncode == 1, (args, r.stderr)
         assert r.stderr.count("\n") == 1 and "127.0.0.1:1" in r.stderr, (args, r.stderr)
