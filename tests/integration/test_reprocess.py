@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +69,11 @@ def start(settings: Settings, logs: Path, env: dict[str, dict[str, str]] | None 
 
 
 def metric(svc: Service, name: str, labels: str = "") -> float:
-    m = re.search(rf"^{re.escape(name)}{re.escape(labels)} (\S+)$", svc.metrics_text(), re.MULTILINE)
-    return float(m.group(1)) if m else 0.0
+    """A sample's value; `labels` as the exposition writes them (sorted by name)."""
+    text = svc.metrics_text()
+    m = re.search(rf"^{re.escape(name)}{re.escape(labels)} (\S+)$", text, re.MULTILINE)
+    assert m, f"no sample {name}{labels} on {svc.stage}'s /metrics"
+    return float(m.group(1))
 
 
 def versions(latest: dict[str, dict[str, Any]]) -> set[str]:
@@ -125,6 +129,7 @@ async def test_reprocess_ends_where_a_fresh_run_of_the_current_extractor_does(
         assert (dry.replayed, dry.scanned) == (len(want), len(want))
         later = await reprocess(kept, since=parse_since("2100-01-01"), dry_run=True)
         assert later.replayed == 0 and later.scanned == 0  # offsets_for_times: nothing to read
+        between = datetime.now(UTC)  # after every original article, before any replayed one
         t0 = time.monotonic()
         report = await reprocess(kept)
         assert report.replayed == len(want)
@@ -140,7 +145,7 @@ async def test_reprocess_ends_where_a_fresh_run_of_the_current_extractor_does(
         # ... and the extractor, which only saw reprocessed articles, took none for an ingest.
         assert metric(services["extractor"], "ecowire_stage_latency_seconds_count", '{stage="extractor"}') == 0
         assert metric(services["extractor"], "ecowire_messages_total",
-                      '{stage="extractor",outcome="ok"}') == len(want)
+                      '{outcome="ok",stage="extractor"}') == len(want)
         # The query API answers with the current extractor's facts.
         aid = sorted(want)[0]
         async with httpx.AsyncClient(timeout=5) as client:
@@ -158,8 +163,20 @@ async def test_reprocess_ends_where_a_fresh_run_of_the_current_extractor_does(
     facts = await consume(kept.bootstrap_servers, kept.topic("facts"), timeout=5)
     new_facts = [r for r in facts if json.loads(r.value)["extractor_version"] == EXTRACTOR_VERSION]
     assert new_facts and all(header(r, H_REPROCESS) and header(r, H_INGESTED_AT) is None for r in new_facts)
-    print("\n" + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
-          + f"; {len(changed)} of {len(expected)} result keys differed before reprocessing")
+    # The command itself. The topic now holds each article twice (compaction has not run): a run
+    # replays each once; --since selects by ingest time, not by when a record was written.
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOWIRE_TOPIC_PREFIX": kept.topic_prefix}
+    for args, line in (
+        ([], f"would replay {len(want)} article(s) onto {kept.topic('articles')} ({2 * len(want)} record(s) read "
+             f"from 3 partition(s); skipped 0 ingested earlier, {len(want)} repeated, 0 unreadable)"),
+        (["--since", between.isoformat()], f"({len(want)} record(s) read from 3 partition(s); skipped "
+                                           f"{len(want)} ingested earlier, 0 repeated, 0 unreadable)"),
+    ):
+        r = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "ecowire", "reprocess", "--dry-run", *args],
+                                    capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert r.returncode == 0 and line in r.stdout, (args, r.stdout, r.stderr)
+    print(f"\n{', '.join(f'{k} {v:.1f}s' for k, v in timings.items())}; {len(changed)} result keys differed "
+          f"before reprocessing (older run {len(old)} keys, fresh run {len(expected)})")
 
 
 async def test_topics_create_warns_when_an_existing_topic_lacks_a_declared_config(kafka_bootstrap: str) -> None:
