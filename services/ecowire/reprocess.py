@@ -184,7 +184,9 @@ async def reprocess(settings: Settings, since: datetime | None = None, dry_run: 
                     report.replayed += 1
                     if producer is not None:
                         headers = reprocess_headers(decode_headers(r.headers), mark)
-                        pending.append(await producer.send(topic, r.value, key=r.key, headers=headers))
+                        # keyed as the normalizer keys it (a compacted topic refuses a record without a key)
+                        key = r.key or article_id.encode("utf-8")
+                        pending.append(await producer.send(topic, r.value, key=key, headers=headers))
                         if len(pending) >= IN_FLIGHT:
                             await asyncio.gather(*pending)
                             pending.clear()
