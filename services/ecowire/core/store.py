@@ -2,7 +2,7 @@
 
     store = ChangelogStore(settings, "ecowire.x-state.v1", loader=MyLoader)
     restored = await store.restore(p)            # on assignment: read partition p to its end
-    value = store.get(p)                         # while p is assigned
+    value = store.get(p)                         # while p is assigned; the stage changes it itself
     out = store.put(p, key, encoded)             # an OutRecord the stage returns with its outputs
     out = store.delete(p, key)                   # a tombstone
     store.drop(p, keep=True)                     # on revocation
