@@ -116,10 +116,9 @@ class Aggregator:
                       for i, (key, value) in enumerate(update.changelog)]
 
     def mark_consumed(self, record: InRecord, reason: str) -> list[OutRecord]:
-        """A dead-lettered bundle is applied as far as the state goes: its offset is marked (and
-        the state it may have half-changed restored: any produce failure ahead resets it)."""
-        if record.topic != self.bundles_topic:
-            return []
+        """A dead-lettered bundle counts as consumed: its offset is marked in the changelog, so no
+        restore replays it. When it failed after `apply` (a bug, results the broker never takes,
+        the budget) the in-memory state may hold it: that state is restored from the changelog."""
         p, offset = record.partition, record.offset
         if reason in ("output_too_large", "timeout", "stage_error"):
             self.aggregating.lose(p)  # memory may hold the bundle; the changelog never will

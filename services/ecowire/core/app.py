@@ -237,7 +237,8 @@ def _subscribe(broker: KafkaBroker, settings: Settings, stage: Stage, runner: St
             return
         await msg.ack()  # one commit for the batch, after every output was acknowledged
 
-    return subscriber(channels.documented_handler(stage.input_base, handle))
+    subscriber(channels.documented_handler(stage.input_base, handle))
+    return subscriber  # the object, whose `consumer` the lag monitor reads (not the decorated handler)
 
 
 async def _produce_failed(stage: Stage, settings: Settings, records: Sequence[InRecord], error: BaseException) -> None:
