@@ -1,6 +1,11 @@
-"""The FastStream app around a `Stage`: subscribe, run the stage, ack; /metrics and /health.
+"""The FastStream app around `Stage`s: subscribe, run the stage, ack; /metrics, /health, /asyncapi.
 
     app = build_app(stage)       # an AsgiFastStream; `serve(stage)` runs it under uvicorn
+    app = build_app([a, b], routes=[...], fallback=api)   # several stages in one service
+
+Every service runs on this one runtime. A stage with partition hooks (`Stage.partitions`, see
+core/partitions.py) gets a rebalance listener, its records gated on partition readiness and
+explicit per-partition commits; the aggregator's two steps are such stages.
 
 SIGTERM: uvicorn runs the lifespan shutdown, the broker stops fetching and waits up to
 `graceful_timeout_s` for the message in flight, which is then committed (or not, and redelivered).
@@ -14,10 +19,12 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -28,7 +35,8 @@ from . import channels, metrics
 from .clients import BrokerUnreachable, start_client
 from .lag import watch_lag
 from .logs import configure_logging, get_logger
-from .records import from_consumer_record
+from .partitions import Partitions
+from .records import InRecord, from_consumer_record
 from .settings import Settings, get_settings
 from .stage import Stage, StageRunner
 from .worker import WorkerStopped
@@ -42,8 +50,11 @@ class BrokerProducer:
     def __init__(self, broker: KafkaBroker) -> None:
         self.broker = broker
 
-    async def send(self, topic: str, value: bytes, key: bytes | None, headers: dict[str, str]) -> Awaitable[Any]:
-        return await self.broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
+    async def send(self, topic: str, value: bytes | None, key: bytes | None, headers: dict[str, str],
+                   partition: int | None = None) -> Awaitable[Any]:
+        # A None value with a key is a tombstone (FastStream sends it as null, not b"").
+        return await self.broker.publish(value, topic, key=key, partition=partition, headers=headers,
+                                         no_confirm=True)
 
 
 def make_broker(settings: Settings, stage_name: str) -> KafkaBroker:
@@ -91,18 +102,100 @@ def _is_utf8(value: bytes | bytearray) -> bool:
     return True
 
 
-def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
+
+
+class _App(AsgiFastStream):
+    """AsgiFastStream whose unmatched paths go to a service's own ASGI app (e.g. the aggregator's
+    query API, whose /articles/{id} no exact route can match) instead of a plain 404."""
+
+    fallback: ASGIApp | None = None
+
+    async def not_found(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.fallback is not None and scope.get("type") == "http":
+            await self.fallback(scope, receive, send)
+            return
+        await super().not_found(scope, receive, send)
+
+
+def build_app(
+    stages: Stage | Sequence[Stage],
+    settings: Settings | None = None,
+    *,
+    routes: Sequence[tuple[str, ASGIApp]] = (),
+    fallback: ASGIApp | None = None,
+    on_startup: Sequence[Hook] = (),
+    after_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+) -> AsgiFastStream:
+    """One service: each stage subscribed to its input topic (its own consumer group when several
+    run in one process), with /metrics, /health and /asyncapi; `routes` add (or replace) exact
+    paths, `fallback` serves every other path; the hooks run around the broker's start and stop."""
     settings = settings or get_settings()
-    # Series exist from the first scrape, so rate() sees the first burst of work.
-    metrics.init_stage(stage.name)
-    broker = make_broker(settings, stage.name)
-    runner = StageRunner(stage, BrokerProducer(broker), settings.topic("dlq"), settings.max_message_bytes,
-                         settings.time_budget_s)
+    stages = [stages] if isinstance(stages, Stage) else list(stages)
+    name = stages[0].name  # the service: its client id, port and app name
+    broker = make_broker(settings, name)
+    runners: list[StageRunner] = []
+    subscribers: list[Any] = []
+    for stage in stages:
+        # Series exist from the first scrape, so rate() sees the first burst of work.
+        metrics.init_stage(stage.name)
+        runner = StageRunner(stage, BrokerProducer(broker), settings.topic("dlq"), settings.max_message_bytes,
+                             settings.time_budget_s)
+        runners.append(runner)
+        subscribers.append(_subscribe(broker, settings, stage, runner))
+    channels.declare_publishers(broker, settings, name, tuple(dict.fromkeys(o for s in stages for o in s.outputs)),
+                                reads=tuple(s.input_base for s in stages))
+
+    lag_task: asyncio.Task[None] | None = None
+
+    async def start_workers() -> None:
+        for runner in runners:
+            await runner.start()  # the worker process loads its models before the first input
+
+    async def start_lag_monitor() -> None:
+        nonlocal lag_task
+        lag_task = asyncio.create_task(watch_lag(name, lambda: [getattr(s, "consumer", None) for s in subscribers]))
+
+    async def stop_workers() -> None:
+        for stage, runner in zip(stages, runners, strict=True):
+            runner.close()
+            if stage.partitions is not None:
+                stage.partitions.close()
+
+    async def stop_lag_monitor() -> None:
+        if lag_task is not None:
+            lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag_task
+
+    default_routes: list[tuple[str, ASGIApp]] = [
+        ("/metrics", make_asgi_app(metrics.registry)),
+        ("/health", make_ping_asgi(broker, timeout=5.0)),
+    ]
+    replaced = {path for path, _ in routes}
+    app = _App(
+        broker,
+        asgi_routes=[*routes, *((p, a) for p, a in default_routes if p not in replaced)],
+        on_startup=[*on_startup, start_workers],
+        after_startup=[start_lag_monitor, *after_startup],
+        on_shutdown=[*on_shutdown, stop_lag_monitor],
+        after_shutdown=[stop_workers],
+        asyncapi_path="/asyncapi",
+    )
+    app.fallback = fallback
+    return app
+
+
+def _subscribe(broker: KafkaBroker, settings: Settings, stage: Stage, runner: StageRunner) -> Any:
+    topic = settings.topic(stage.input_base)
+    gate = stage.partitions
     subscriber = broker.subscriber(
-        settings.topic(stage.input_base),
-        title=f"{stage.name}:{settings.topic(stage.input_base)}",
+        topic,
+        title=f"{stage.name}:{topic}",
         description=channels.spec(stage.input_base).description,
-        group_id=settings.group_id(stage.name),
+        group_id=settings.group_id(stage.group_name()),
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         session_timeout_ms=settings.session_timeout_ms,
@@ -112,18 +205,24 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
         fetch_max_bytes=settings.max_message_bytes * 2,
         # What the consumer has, up to a bound; with light traffic a batch is one record, at once.
         batch=True,
-        max_records=settings.batch_max_records,
+        max_records=stage.max_records or settings.batch_max_records,
         batch_timeout_ms=settings.batch_wait_ms,
         parser=parse_safely,
         decoder=raw_body,
+        listener=gate,
     )
-
-    channels.declare_publishers(broker, settings, stage.name, stage.outputs)
+    if gate is not None:
+        gate.bind(topic, lambda: getattr(subscriber, "consumer", None), settings.publish_retry_backoff_s)
 
     async def handle(body: Any, msg: KafkaMessage) -> None:
+        # Before any await: which partitions were ready when this batch was fetched.
+        snapshot = gate.snapshot() if gate is not None else {}
         raw = msg.raw_message
         records = [from_consumer_record(r) for r in (raw if isinstance(raw, tuple) else (raw,))]
         if not records:
+            return
+        if gate is not None:
+            await process_partitioned(stage, runner, gate, snapshot, records, msg.consumer, settings)
             return
         try:
             await runner.process_batch(records)
@@ -133,46 +232,56 @@ def build_app(stage: Stage, settings: Settings | None = None) -> AsgiFastStream:
             return
         except Exception as e:  # noqa: BLE001 - counted, logged, and the batch is redelivered
             # Producing failed: leave the batch uncommitted, rewind to it, and try again later.
-            metrics.PUBLISH_FAILURES.labels(stage.name).inc()
-            log.error("produce_failed_will_retry", stage=stage.name, error=repr(e), records=len(records),
-                      partition=records[0].partition, offset=records[0].offset)
-            await asyncio.sleep(settings.publish_retry_backoff_s)
+            await _produce_failed(stage, settings, records, e)
             await msg.nack()
             return
         await msg.ack()  # one commit for the batch, after every output was acknowledged
 
     subscriber(channels.documented_handler(stage.input_base, handle))
+    return subscriber  # the object, whose `consumer` the lag monitor reads (not the decorated handler)
 
-    lag_task: asyncio.Task[None] | None = None
 
-    async def start_worker() -> None:
-        await runner.start()  # the worker process loads its models before the first input
+async def _produce_failed(stage: Stage, settings: Settings, records: Sequence[InRecord], error: BaseException) -> None:
+    metrics.PUBLISH_FAILURES.labels(stage.name).inc()
+    log.error("produce_failed_will_retry", stage=stage.name, topic=records[0].topic, error=repr(error),
+              records=len(records), partition=records[0].partition, offset=records[0].offset)
+    await asyncio.sleep(settings.publish_retry_backoff_s)
 
-    async def start_lag_monitor() -> None:
-        nonlocal lag_task
-        lag_task = asyncio.create_task(watch_lag(stage.name, lambda: [getattr(subscriber, "consumer", None)]))
 
-    async def stop_worker() -> None:
-        runner.close()
-
-    async def stop_lag_monitor() -> None:
-        if lag_task is not None:
-            lag_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await lag_task
-
-    return AsgiFastStream(
-        broker,
-        asgi_routes=[
-            ("/metrics", make_asgi_app(metrics.registry)),
-            ("/health", make_ping_asgi(broker, timeout=5.0)),
-        ],
-        on_startup=[start_worker],
-        after_startup=[start_lag_monitor],
-        on_shutdown=[stop_lag_monitor],
-        after_shutdown=[stop_worker],
-        asyncapi_path="/asyncapi",
-    )
+async def process_partitioned(stage: Stage, runner: StageRunner, gate: Partitions, snapshot: Mapping[int, int],
+                              records: Sequence[InRecord], consumer: Any, settings: Settings) -> None:
+    """One batch of a stage with partition hooks: only records of partitions that were ready when
+    the batch was fetched, and are still assigned to this member, are processed; each partition
+    is committed where its hooks allow. A produce failure resets the batch's partitions (their
+    state may be ahead of what is durable) instead of rewinding them to the batch."""
+    async with gate.lock:  # a revocation waits for this batch
+        todo = [r for r in records if gate.current(r.partition, snapshot)]
+        if len(todo) < len(records):
+            log.debug("records_not_ready_dropped", stage=stage.name, topic=records[0].topic,
+                      count=len(records) - len(todo))
+        if not todo:
+            return
+        try:
+            await runner.process_batch(todo)
+        except WorkerStopped:
+            log.info("stopping_batch_not_committed", stage=stage.name, records=len(todo))
+            return
+        except Exception as e:  # noqa: BLE001 - counted, logged, and the partitions are read again
+            await _produce_failed(stage, settings, todo, e)
+            await gate.reset(frozenset(r.partition for r in todo))
+            return
+        ends: dict[int, int] = {}
+        for r in todo:
+            ends[r.partition] = max(ends.get(r.partition, 0), r.offset + 1)
+        offsets = {TopicPartition(todo[0].topic, p): gate.hooks.commit_offset(p, end) for p, end in ends.items()}
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as e:
+            # The partition moved to another member during a rebalance: it starts from the last
+            # successful commit, and everything after it is applied idempotently.
+            log.warning("commit_failed", stage=stage.name, topic=todo[0].topic, offsets=sorted(
+                (tp.partition, o) for tp, o in offsets.items()), error=repr(e))
+        await gate.settle()
 
 
 async def _reach_broker(settings: Settings) -> None:
@@ -195,19 +304,22 @@ async def _reach_broker(settings: Settings) -> None:
 
 
 def serve(
-    stage: Stage,
+    stages: Stage | Sequence[Stage],
     settings: Settings | None = None,
     build: Callable[[Settings], AsgiFastStream] | None = None,
 ) -> None:
-    """Run one stage service in the foreground until SIGINT/SIGTERM.
+    """Run one service (one stage, or several sharing a process) in the foreground until
+    SIGINT/SIGTERM.
 
-    `build` makes the app from the settings when a stage needs more than `build_app` (hooks of
+    `build` makes the app from the settings when a service needs more than `build_app` (hooks of
     its own, like the fetcher's source poller)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    app = build(settings) if build is not None else build_app(stage, settings)
+    stages = [stages] if isinstance(stages, Stage) else list(stages)
+    stage = stages[0]
+    app = build(settings) if build is not None else build_app(stages, settings)
     log.info("service_starting", stage=stage.name, bootstrap=settings.bootstrap_servers,
-             input=settings.topic(stage.input_base), port=settings.port_for(stage.name))
+             input=[settings.topic(s.input_base) for s in stages], port=settings.port_for(stage.name))
     try:
         asyncio.run(_reach_broker(settings))
     except BrokerUnreachable as e:

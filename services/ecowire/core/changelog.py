@@ -2,7 +2,7 @@
 had when reading began, handed to `apply(key, value)` in order (a None value is a tombstone).
 
 One reader for every store that lives in a compacted topic: the aggregator's per-partition state
-(read when a partition is assigned) and the fetcher's seen items and validators (read at startup).
+(`core/store.py`, read when a partition is assigned) and the fetcher's seen items and validators (read at startup).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -35,26 +36,42 @@ class InRecord:
 
 @dataclass(frozen=True)
 class OutRecord:
-    """A record to produce: a contract model, its key and topic."""
+    """A record to produce: a contract model (or raw bytes, or None for a tombstone), its key and topic.
+
+    Stateful stages also need: raw `bytes` values (a changelog store encodes its own values), `None`
+    (a tombstone on a compacted topic), an explicit `partition` (a changelog partition backs the
+    input partition of the same number, whatever the key hashes to), `wave` (waves are produced in
+    order, each acknowledged before the next is sent: results before the changelog that says they
+    were applied) and `on_ack` (called with the broker's record metadata once the whole batch was
+    acknowledged, before the input is committed)."""
 
     topic: str
     key: str
-    value: BaseModel
+    value: BaseModel | bytes | None
     record_type: str | None = None  # the ecowire-record header, where a topic carries several kinds
     ingested_at: datetime | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()  # e.g. the reprocess mark, carried on
+    partition: int | None = None
+    wave: int = 0
+    # schema-version header for a bytes value or a tombstone (a model carries its own); None: no header
+    schema_version: int | None = None
+    on_ack: Callable[[Any], None] | None = field(default=None, compare=False)
 
     @cached_property
-    def encoded(self) -> bytes:
+    def encoded(self) -> bytes | None:
+        if self.value is None or isinstance(self.value, bytes):
+            return self.value
         return self.value.model_dump_json().encode("utf-8")
 
-    def encode(self) -> bytes:
+    def encode(self) -> bytes | None:
         """The value as JSON, encoded once (a size check and the producer both need it)."""
         return self.encoded
 
     def headers(self) -> dict[str, str]:
-        version = getattr(self.value, "schema_version", 1)
-        h = {H_SCHEMA_VERSION: str(version)}
+        h: dict[str, str] = {}
+        version = getattr(self.value, "schema_version", 1) if isinstance(self.value, BaseModel) else self.schema_version
+        if version is not None:
+            h[H_SCHEMA_VERSION] = str(version)
         if self.record_type:
             h[H_RECORD] = self.record_type
         if self.ingested_at is not None:

@@ -23,13 +23,14 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 from pydantic import TypeAdapter
 
 from . import metrics
 from .logs import get_logger
+from .partitions import Partitions
 from .records import InRecord, OutRecord, Reject, dead_letter_message, decode, ingested_at
 from .worker import BudgetedWorker, BudgetExceeded, WorkerDied
 
@@ -42,7 +43,7 @@ class Producer(Protocol):
     """Sends one record; returns an awaitable that completes when the broker acknowledged it."""
 
     async def send(
-        self, topic: str, value: bytes, key: bytes | None, headers: dict[str, str]
+        self, topic: str, value: bytes | None, key: bytes | None, headers: dict[str, str]
     ) -> Awaitable[Any]: ...
 
 
@@ -62,6 +63,20 @@ class Stage:
     warm: Callable[[], None] | None = None
     # Topic bases the stage produces to (besides the dead-letter topic): its AsyncAPI channels.
     outputs: tuple[str, ...] = ()
+    # Consumer group suffix (`Settings.group_id`), when a service runs several stages: default `name`.
+    group: str | None = None
+    # Per-partition state: assignment/revocation hooks behind the runtime's rebalance listener
+    # (core/partitions.py). The runtime then commits explicit offsets (`hooks.commit_offset`), drops
+    # records of partitions not ready, and on a produce failure resets the batch's partitions.
+    partitions: Partitions | None = None
+    # Outputs for an input that was dead-lettered, produced once its dead letter was acknowledged
+    # (a stateful stage records the input as consumed, e.g. an offset mark in its changelog).
+    rejected: Callable[[InRecord, str], Sequence[OutRecord]] | None = None
+    # Records per batch (default `Settings.batch_max_records`).
+    max_records: int | None = None
+
+    def group_name(self) -> str:
+        return self.group or self.name
 
     def adapter(self) -> TypeAdapter[Any]:
         return TypeAdapter(self.input_model)
@@ -181,42 +196,73 @@ class StageRunner:
 
     async def _produce(self, verdicts: list[Verdict]) -> None:
         """Send every output, then wait for every acknowledgement (pipelined, still confirmed
-        before the commit); then the dead letters, those of outputs the broker will never take
-        included. A failure that can pass raises: the batch is not committed."""
-        sent: list[tuple[Verdict, list[Any]]] = []
-        for v in verdicts:
-            if v.reason is not None:
-                continue
-            try:
-                acks = [await self.producer.send(o.topic, o.encode(), o.key.encode("utf-8"), o.headers())
-                        for o in v.outputs]
-            except PERMANENT_PRODUCE_ERRORS as e:  # the client's own size check
-                v.reject("output_too_large", e)
-                continue
-            sent.append((v, acks))
-        results = await asyncio.gather(*(a for _, acks in sent for a in acks), return_exceptions=True)
-        transient: BaseException | None = None
-        k = 0
-        for v, acks in sent:
-            errors = [r for r in results[k : k + len(acks)] if isinstance(r, BaseException)]
-            k += len(acks)
-            permanent = [e for e in errors if isinstance(e, PERMANENT_PRODUCE_ERRORS)]
-            if permanent:
-                # The broker will never take these outputs: retrying would block the partition
-                # forever. Outputs already acknowledged stay (ids are deterministic).
-                v.reject("output_too_large", permanent[0])
-            elif errors:
-                transient = transient or errors[0]
-        if transient is not None:
-            raise transient
+        before the commit), one wave after the other (`OutRecord.wave`); then the dead letters,
+        those of outputs the broker will never take included, then what the stage produces for a
+        dead-lettered input (`Stage.rejected`). A failure that can pass raises: the batch is not
+        committed. `OutRecord.on_ack` runs once everything was acknowledged."""
+        acked: dict[int, list[tuple[OutRecord, Any]]] = {}
+        for wave in sorted({o.wave for v in verdicts for o in v.outputs}):
+            await self._send_wave(verdicts, wave, acked)
         letters = [await self._dead_letter(v.record, v.reason, v.error) for v in verdicts
                    if v.reason is not None and v.error is not None]
         await asyncio.gather(*letters)
+        rejected = [o for v in verdicts if v.reason is not None and self.stage.rejected is not None
+                    for o in self.stage.rejected(v.record, v.reason)]
+        metas = await asyncio.gather(*[await self._send(o) for o in rejected])
+        for i, v in enumerate(verdicts):
+            if v.reason is None:
+                for o, meta in acked.get(i, ()):
+                    if o.on_ack is not None:
+                        o.on_ack(meta)
+        for o, meta in zip(rejected, metas, strict=True):
+            if o.on_ack is not None:
+                o.on_ack(meta)
         for v in verdicts:
             if v.reason is not None:
                 metrics.DEAD_LETTERS.labels(self.stage.name, v.reason).inc()
             for o in v.outputs:
                 metrics.PRODUCED.labels(self.stage.name, o.topic).inc()
+        for o in rejected:
+            metrics.PRODUCED.labels(self.stage.name, o.topic).inc()
+
+    async def _send_wave(self, verdicts: list[Verdict], wave: int,
+                         acked: dict[int, list[tuple[OutRecord, Any]]]) -> None:
+        sent: list[tuple[int, list[OutRecord], list[Any]]] = []
+        for i, v in enumerate(verdicts):
+            outs = [o for o in v.outputs if o.wave == wave] if v.reason is None else []
+            if not outs:
+                continue
+            try:
+                acks = [await self._send(o) for o in outs]
+            except PERMANENT_PRODUCE_ERRORS as e:  # the client's own size check
+                v.reject("output_too_large", e)
+                continue
+            sent.append((i, outs, acks))
+        results = await asyncio.gather(*(a for _, _, acks in sent for a in acks), return_exceptions=True)
+        transient: BaseException | None = None
+        k = 0
+        for i, outs, acks in sent:
+            mine = results[k : k + len(acks)]
+            k += len(acks)
+            errors = [r for r in mine if isinstance(r, BaseException)]
+            permanent = [e for e in errors if isinstance(e, PERMANENT_PRODUCE_ERRORS)]
+            if permanent:
+                # The broker will never take these outputs: retrying would block the partition
+                # forever. Outputs already acknowledged stay (ids are deterministic).
+                verdicts[i].reject("output_too_large", permanent[0])
+            elif errors:
+                transient = transient or errors[0]
+            else:
+                acked.setdefault(i, []).extend(zip(outs, mine, strict=True))
+        if transient is not None:
+            raise transient
+
+    async def _send(self, o: OutRecord) -> Awaitable[Any]:
+        key = o.key.encode("utf-8")
+        if o.partition is None:
+            return await self.producer.send(o.topic, o.encode(), key, o.headers())
+        send: Any = self.producer.send  # the partition is an extra the plain Producer protocol leaves out
+        return cast(Awaitable[Any], await send(o.topic, o.encode(), key, o.headers(), partition=o.partition))
 
     def _observe(self, verdicts: list[Verdict], elapsed: float) -> None:
         name = self.stage.name

@@ -65,7 +65,7 @@ def handle(article: Article, record: InRecord, facts: list[Fact]) -> list[OutRec
     ingested = None if mark is not None else article.ingested_at
     extra = ((H_REPROCESS, mark),) if mark is not None else ()
     out = [OutRecord(topic, article.article_id, f, "fact", ingested, extra) for f in facts]
-    weight = sum(len(o.encode()) for o in out)
+    weight = sum(len(o.encode() or b"") for o in out)
     if weight > facts_budget_bytes(settings.max_message_bytes):
         # The aggregator carries all of an article's facts in one bundle: it must fit a message.
         raise Reject("too_large", f"{len(facts)} facts of {weight} bytes, over the facts budget of "

@@ -1,36 +1,36 @@
-"""The service shell's guards, with fake Kafka clients: nothing of a newly assigned partition is
-processed before its state is restored (even records aiokafka hands out early), processing resumes
-at the last applied offset + 1, and a replayed offset never counts twice."""
+"""The aggregator's guards on the core runtime, with fake Kafka clients: nothing of a newly assigned
+partition is processed before its state is restored (even records aiokafka hands out early),
+processing resumes at the last applied offset + 1, a replayed offset never counts twice, a bundle
+the broker never takes is dead-lettered rather than retried forever, and a bundle that breaks the
+state is dead-lettered, marked, and the state restored from the changelog."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiokafka import TopicPartition
+from aiokafka.errors import MessageSizeTooLargeError
 
-from ecowire.aggregator.app import AggregatorService
+from ecowire.aggregator.app import Aggregator
 from ecowire.aggregator.logic import AggregatorState
-from ecowire.aggregator.state import ArticleBundle, RestoredState
+from ecowire.aggregator.state import ArticleBundle
 from ecowire.aggregator.synthetic import corpus
+from ecowire.core import store as store_module
+from ecowire.core.app import process_partitioned
+from ecowire.core.partitions import Partitions
+from ecowire.core.records import InRecord
 from ecowire.core.settings import Settings
+from ecowire.core.stage import Stage, StageRunner
+from ecowire_schemas.dlq import DeadLetter
 
 SETTINGS = Settings(topic_prefix="unit.", publish_retry_backoff_s=0.0)
-TP = TopicPartition("unit.aggregator-bundles.v1", 0)
-
-
-@dataclass
-class Rec:
-    offset: int
-    value: bytes
-    key: bytes = b"k"
-    topic: str = TP.topic
-    partition: int = 0
-    headers: tuple[()] = ()
-    timestamp: int = 0
+BUNDLES = "unit.aggregator-bundles.v1"
+TP = TopicPartition(BUNDLES, 0)
 
 
 @dataclass
@@ -39,35 +39,29 @@ class Meta:
 
 
 class FakeProducer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes | None, bytes | None]] = []
+    def __init__(self, refuse: Callable[[str], bool] = lambda topic: False) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes | None, dict[str, str]]] = []
+        self.refuse = refuse
 
-    async def send(self, topic: str, value: bytes | None, key: bytes | None = None, **_: Any) -> asyncio.Future[Meta]:
-        self.sent.append((topic, key, value))
+    async def send(self, topic: str, value: bytes | None, key: bytes | None, headers: dict[str, str],
+                   partition: int | None = None) -> asyncio.Future[Meta]:
+        if self.refuse(topic):
+            raise MessageSizeTooLargeError("over the broker's limit")
+        self.sent.append((topic, key, value, headers))
         fut: asyncio.Future[Meta] = asyncio.get_running_loop().create_future()
         fut.set_result(Meta(len(self.sent) - 1))
         return fut
 
+    def keys(self, topic: str) -> list[str]:
+        return [(k or b"").decode() for t, k, _, _ in self.sent if t == topic]
+
 
 class FakeConsumer:
-    def __init__(self, service: AggregatorService) -> None:
-        self.service = service
-        self.script: deque[Any] = deque()
+    def __init__(self, tp: TopicPartition) -> None:
+        self.assigned = {tp}
         self.paused: set[TopicPartition] = set()
         self.seeks: list[int] = []
         self.commits: list[int] = []
-        self.assigned: set[TopicPartition] = set()
-
-    async def getmany(self, *_: Any, **__: Any) -> dict[TopicPartition, list[Rec]]:
-        await asyncio.sleep(0)
-        if not self.script:
-            self.service.stopping.set()
-            return {}
-        step = self.script.popleft()
-        if callable(step):
-            await step()
-            return {}
-        return {TP: step}
 
     def assignment(self) -> set[TopicPartition]:
         return self.assigned
@@ -81,115 +75,190 @@ class FakeConsumer:
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.seeks.append(offset)
 
+    async def committed(self, tp: TopicPartition) -> int | None:
+        return None
+
     async def beginning_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         return dict.fromkeys(tps, 0)
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        self.commits.append(offsets[TP])
+        (offset,) = offsets.values()
+        self.commits.append(offset)
 
 
-async def test_records_before_restore_are_dropped_and_replays_skipped() -> None:
-    arts = corpus(6, seed=2, duplicate_every=0, truncated_every=0)
-    bundles = [ArticleBundle(record=a.record, facts=a.facts, source_topic="f", source_partition=0,
-                             source_offset=i).model_dump_json().encode() for i, a in enumerate(arts)]
-    # what the changelog holds: offsets 0..2 applied before
-    before = AggregatorState()
-    restored = RestoredState()
-    for i in range(3):
-        u = before.apply(ArticleBundle.model_validate_json(bundles[i]), i, datetime.now(UTC))
-        for k, v in u.changelog:
-            restored.apply(k, v)
+class Harness:
+    """One stage of the aggregator on the runtime's batch path, with the fakes above."""
 
-    service = AggregatorService(SETTINGS)
-    consumer = FakeConsumer(service)
+    def __init__(self, stage: Stage, tp: TopicPartition, producer: FakeProducer) -> None:
+        assert stage.partitions is not None
+        self.stage, self.gate = stage, stage.partitions
+        self.consumer = FakeConsumer(tp)
+        self.gate.bind(tp.topic, lambda: self.consumer, 0.0)
+        self.runner = StageRunner(stage, producer, SETTINGS.topic("dlq"))
+        self.tp = tp
+
+    async def assign(self) -> None:
+        await self.gate.on_partitions_assigned({self.tp})
+
+    async def prepared(self) -> None:
+        await asyncio.gather(*self.gate.preparing.values())
+
+    async def batch(self, records: Sequence[InRecord], snapshot: dict[int, int] | None = None) -> None:
+        snap = self.gate.snapshot() if snapshot is None else snapshot
+        await process_partitioned(self.stage, self.runner, self.gate, snap, records, self.consumer, SETTINGS)
+
+
+def _bundles(n: int, seed: int) -> tuple[list[Any], list[bytes]]:
+    arts = corpus(n, seed=seed, duplicate_every=0, truncated_every=0)
+    return arts, [ArticleBundle(record=a.record, facts=a.facts, source_topic="f", source_partition=0,
+                                source_offset=i).model_dump_json().encode() for i, a in enumerate(arts)]
+
+
+def _rec(offset: int, value: bytes, topic: str = BUNDLES, key: bytes = b"k") -> InRecord:
+    return InRecord(value=value, key=key, headers={"schema-version": "1"}, topic=topic, partition=0, offset=offset)
+
+
+def _changelog(bundles: list[bytes], upto: int) -> list[tuple[str, bytes | None]]:
+    """What the changelog holds after bundles 0..upto-1 were applied."""
+    state, out = AggregatorState(), []
+    for i in range(upto):
+        out += state.apply(ArticleBundle.model_validate_json(bundles[i]), i, datetime.now(UTC)).changelog
+    return list(out)
+
+
+def _fake_changelog(monkeypatch: pytest.MonkeyPatch, records: list[tuple[str, bytes | None]],
+                    gate: asyncio.Event | None = None) -> list[int]:
+    """`read_to_end` of the store, serving `records`; returns the list of reads made."""
+    reads: list[int] = []
+
+    async def read_to_end(settings: Settings, topic: str, apply: Callable[[str, bytes | None], None],
+                          partitions: Sequence[int], **_: Any) -> dict[int, int]:
+        if gate is not None:
+            await gate.wait()
+        reads.append(len(records))
+        for k, v in records:
+            apply(k, v)
+        return dict.fromkeys(partitions, len(records))
+
+    monkeypatch.setattr(store_module, "read_to_end", read_to_end)
+    return reads
+
+
+async def test_records_before_restore_are_dropped_and_replays_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    arts, bundles = _bundles(6, seed=2)
+    release = asyncio.Event()
+    _fake_changelog(monkeypatch, _changelog(bundles, 3), release)  # offsets 0..2 applied before
+    agg = Aggregator(SETTINGS)
     producer = FakeProducer()
-    service.bundles_consumer = consumer
-    service.producer = producer
-    gate = asyncio.Event()
+    h = Harness(agg.stages[1], TP, producer)
 
-    async def slow_changelog(partition: int) -> RestoredState:
-        await gate.wait()
-        return restored
+    await h.assign()
+    assert h.consumer.paused == {TP}
+    early = h.gate.snapshot()  # a batch fetched while the restore runs
+    for i in range(6):  # handed out before the restore finished: dropped
+        await h.batch([_rec(i, bundles[i])])
+    release.set()
+    await h.prepared()
+    await h.batch([_rec(3, bundles[3])], snapshot=early)  # fetched before, handled after: dropped too
+    assert producer.sent == [] and h.consumer.commits == []
+    for i in (1, 3, 4, 5):  # one bundle per batch, as the stage is configured
+        await h.batch([_rec(i, bundles[i])])
 
-    service.read_changelog = slow_changelog  # type: ignore[method-assign]
-
-    async def assign() -> None:
-        consumer.assigned = {TP}
-        await service._bundles_assigned({TP})
-
-    async def release() -> None:
-        gate.set()
-        await asyncio.gather(*service.restoring.values())
-
-    consumer.script.extend([
-        assign,
-        [Rec(i, bundles[i]) for i in range(6)],  # handed out before the restore finished: dropped
-        release,
-        [Rec(1, bundles[1]), Rec(3, bundles[3]), Rec(4, bundles[4]), Rec(5, bundles[5])],
-    ])
-    await service.aggregate_loop()
-
-    assert consumer.seeks == [3]  # positioned after the last applied offset
-    assert consumer.paused == set()  # resumed once restored
-    assert consumer.commits == [4, 5, 6]  # offset 1 was a replay: skipped
-    results = [(k or b"").decode() for t, k, _ in producer.sent if t == SETTINGS.topic("results")]
-    articles = [k for k in results if k.startswith("article:")]
+    assert h.consumer.seeks == [3]  # positioned after the last applied offset
+    assert h.consumer.paused == set()  # resumed once restored
+    assert h.consumer.commits == [3, 4, 5, 6]  # the replay of 1 was skipped and moved nothing back
+    articles = [k for k in producer.keys(SETTINGS.topic("results")) if k.startswith("article:")]
     assert articles == [f"article:{arts[i].record.article_id}" for i in (3, 4, 5)]
-    state = service.states[0]
-    assert state.applied_offset == 5 and state.key_count() == 6
+    state = agg.store.get(0)
+    assert state is not None and state.applied_offset == 5 and state.key_count() == 6
+    # results first, then the changelog that says they were applied
+    topics = [t for t, *_ in producer.sent]
+    assert topics.index(agg.state_topic) > max(i for i, t in enumerate(topics[:topics.index(agg.state_topic)])
+                                               if t == SETTINGS.topic("results"))
 
 
 async def test_a_bundle_the_broker_never_takes_is_dead_lettered_not_retried_forever() -> None:
-    from aiokafka.errors import MessageSizeTooLargeError
-
     arts = corpus(2, seed=3, duplicate_every=0, truncated_every=0)
-    service = AggregatorService(SETTINGS)
-    consumer = FakeConsumer(service)
-    facts_tp = TopicPartition(service.facts_topic, 0)
+    agg = Aggregator(SETTINGS)
+    refused: list[str] = []
 
-    class RefusesTheFirstBundle(FakeProducer):
-        refused = 0
+    def refuse_first_bundle(topic: str) -> bool:
+        if topic == agg.bundles_topic and not refused:
+            refused.append(topic)
+            return True
+        return False
 
-        async def send(self, topic: str, value: bytes | None, key: bytes | None = None,
-                       **kw: Any) -> asyncio.Future[Meta]:
-            if topic == service.bundles_topic and not self.refused:
-                self.refused += 1
-                raise MessageSizeTooLargeError("the bundle is over the broker's limit")
-            return await super().send(topic, value, key, **kw)
-
-    producer = RefusesTheFirstBundle()
-    service.facts_consumer = consumer
-    service.producer = producer
+    producer = FakeProducer(refuse_first_bundle)
+    facts_tp = TopicPartition(SETTINGS.topic("facts"), 0)
+    h = Harness(agg.stages[0], facts_tp, producer)
     records, offset = [], 0
     for a in arts:
-        for f in a.facts:
-            records.append(Rec(offset, f.model_dump_json().encode(), key=a.record.article_id.encode(),
-                               topic=facts_tp.topic))
+        for value in [*(f.model_dump_json().encode() for f in a.facts), a.record.model_dump_json().encode()]:
+            records.append(_rec(offset, value, topic=facts_tp.topic, key=a.record.article_id.encode()))
             offset += 1
-        records.append(Rec(offset, a.record.model_dump_json().encode(), key=a.record.article_id.encode(),
-                           topic=facts_tp.topic))
-        offset += 1
+    await h.assign()
+    await h.prepared()
+    await h.batch(records)
 
-    async def batch() -> dict[TopicPartition, list[Rec]]:
-        await asyncio.sleep(0)
-        if records:
-            out = {facts_tp: list(records)}
-            records.clear()
-            return out
-        service.stopping.set()
-        return {}
-
-    consumer.getmany = lambda *a, **k: batch()  # type: ignore[method-assign]
-    consumer.commits = []
-    consumer.commit = lambda offsets: _commit(consumer, offsets[facts_tp])  # type: ignore[method-assign]
-    await service.assemble_loop()
-
-    sent = [(t, (k or b"").decode()) for t, k, _ in producer.sent]
     first, second = arts[0].record.article_id, arts[1].record.article_id
-    assert sent == [(service.dlq_topic, first), (service.bundles_topic, second)]
-    assert consumer.seeks == []  # no rewind: the partition went on
-    assert consumer.commits[-1] == offset  # everything committed
+    assert sorted((t, (k or b"").decode()) for t, k, _, _ in producer.sent) == sorted(
+        [(agg.bundles_topic, second), (SETTINGS.topic("dlq"), first)])
+    (_, _, _, headers), = [s for s in producer.sent if s[0] == SETTINGS.topic("dlq")]
+    assert DeadLetter.from_headers(headers).reason == "output_too_large"
+    assert h.consumer.seeks == [0]  # positioned once when assigned; no rewind: the partition went on
+    assert h.consumer.commits == [offset]  # everything committed
 
 
-async def _commit(consumer: FakeConsumer, offset: int) -> None:
-    consumer.commits.append(offset)
+async def test_an_open_article_holds_the_commit_back() -> None:
+    arts = corpus(1, seed=4, duplicate_every=0, truncated_every=0)
+    agg = Aggregator(SETTINGS)
+    facts_tp = TopicPartition(SETTINGS.topic("facts"), 0)
+    h = Harness(agg.stages[0], facts_tp, FakeProducer())
+    await h.assign()
+    await h.prepared()
+    facts = [_rec(10 + i, f.model_dump_json().encode(), topic=facts_tp.topic) for i, f in enumerate(arts[0].facts)]
+    await h.batch(facts)
+    assert h.consumer.commits == [10]  # not past the first fact of the article still open
+    await h.gate.on_partitions_revoked({facts_tp})
+    assert agg.assembler.open_count() == 0  # its new owner reads the open article again
+
+
+async def test_a_bundle_that_breaks_the_state_is_dead_lettered_and_the_state_restored(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arts, bundles = _bundles(3, seed=5)
+    changelog = _changelog(bundles, 1)
+    reads = _fake_changelog(monkeypatch, changelog)
+    agg = Aggregator(SETTINGS)
+    producer = FakeProducer()
+    h = Harness(agg.stages[1], TP, producer)
+    await h.assign()
+    await h.prepared()
+
+    def broken(*_: Any) -> Any:
+        raise ValueError("a bug")
+
+    state = agg.store.get(0)
+    assert state is not None
+    monkeypatch.setattr(state, "apply", broken)
+    await h.batch([_rec(1, bundles[1])])
+
+    (_, _, _, headers), = [s for s in producer.sent if s[0] == SETTINGS.topic("dlq")]
+    assert DeadLetter.from_headers(headers).reason == "stage_error"
+    marks = [v for t, k, v, _ in producer.sent if t == agg.state_topic and k == b"offset:0"]
+    assert len(marks) == 1 and b'"applied_offset":1' in (marks[0] or b"")
+    assert h.consumer.commits == [2]
+    # the restore that follows reads what the changelog holds now: the mark included
+    changelog += [((k or b"").decode(), v) for t, k, v, _ in producer.sent if t == agg.state_topic]
+    await h.prepared()  # restored again from the changelog, a fresh state
+    assert len(reads) == 2 and agg.store.get(0) is not state
+    assert h.consumer.seeks[-1] == 2  # after the dead-lettered bundle
+    await h.batch([_rec(2, bundles[2])])
+    assert h.consumer.commits[-1] == 3
+    assert f"article:{arts[2].record.article_id}" in producer.keys(SETTINGS.topic("results"))
+
+
+def test_every_stage_of_the_aggregator_has_partition_hooks() -> None:
+    stages = Aggregator(SETTINGS).stages
+    assert [s.group_name() for s in stages] == ["aggregator-assemble", "aggregator"]
+    assert all(isinstance(s.partitions, Partitions) for s in stages)

@@ -3,6 +3,7 @@ and every topic it writes (the dead-letter topic included) with theirs."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -51,20 +52,38 @@ def test_channels_and_payloads(stage: str, reads: str, model: Any, writes: dict[
     assert "$defs" not in str(doc)  # every schema inlined: no reference points nowhere
 
 
-async def test_the_aggregator_serves_its_channels() -> None:
-    """The aggregator runs its own consumers; its document is declared, and served like the others'."""
-    import json
+def test_the_aggregator_channels_are_its_two_stages() -> None:
+    """The aggregator runs two stages on the same runtime: both inputs, every output, one DLQ."""
+    from ecowire.aggregator.app import Aggregator
+    from ecowire.aggregator.state import ArticleBundle
 
-    from ecowire.core.channels import asyncapi_document, with_asyncapi
+    app = build_app(Aggregator(SETTINGS).stages, SETTINGS)
+    doc = AsyncAPI(app.broker, title="aggregator", schema_version="3.0.0").to_specification().to_jsonable()
+    actions = {op["channel"]["$ref"].rsplit("/", 1)[1]: op["action"] for op in doc["operations"].values()}
+    assert actions == {
+        "aggregator:doc.facts.v1": "receive",
+        "aggregator:doc.aggregator-bundles.v1": "receive",
+        "aggregator:doc.aggregator-bundles.v1:send": "send",
+        "aggregator:doc.results.v1": "send",
+        "aggregator:doc.aggregator-state.v1": "send",
+        "aggregator:doc.dlq.v1": "send",
+    }
+    facts = json.dumps(_payload(doc, "aggregator:doc.facts.v1"))
+    assert "fact_ids" in facts and "article_id" in facts  # the facts union, extraction record included
+    for channel in ("aggregator:doc.aggregator-bundles.v1", "aggregator:doc.aggregator-bundles.v1:send"):
+        assert set(_payload(doc, channel)["properties"]) == set(ArticleBundle.model_fields)
+    results = json.dumps(_payload(doc, "aggregator:doc.results.v1"))
+    assert all(f'"{field}"' in results for field in ("duplicate_of", "event_id", "series_id", "target_id", "person_id"))
+    assert set(_payload(doc, "aggregator:doc.dlq.v1")["properties"]) == set(DeadLetter.model_fields)
+    assert "$defs" not in str(doc)
 
-    document = asyncapi_document("aggregator", SETTINGS, reads=("facts", "aggregator-bundles"),
-                                 writes=("aggregator-bundles", "results", "aggregator-state"))
 
-    async def fallback(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 404, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+async def test_asyncapi_is_served_on_the_service_port() -> None:
+    """/asyncapi.json comes from the same ASGI app as /health and /metrics (the aggregator's query
+    API is its fallback, so the document is not shadowed by it)."""
+    from ecowire.aggregator.app import Aggregator
 
-    app = with_asyncapi(fallback, document)
+    app = Aggregator(SETTINGS).app()
     sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:
@@ -75,9 +94,6 @@ async def test_the_aggregator_serves_its_channels() -> None:
 
     await app({"type": "http", "path": "/asyncapi.json", "method": "GET", "query_string": b"", "headers": []},
               receive, send)
-    doc = json.loads(sent[1]["body"])
-    actions = {op["channel"]["$ref"].rsplit("/", 1)[1]: op["action"] for op in doc["operations"].values()}
-    assert actions["aggregator:doc.facts.v1"] == "receive"
-    assert actions["aggregator:doc.results.v1"] == "send"
-    assert actions["aggregator:doc.aggregator-bundles.v1:send"] == "send"
-    assert "article_id" in json.dumps(_payload(doc, "aggregator:doc.aggregator-bundles.v1"))
+    assert sent[0]["status"] == 200
+    doc = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert "aggregator:doc.results.v1" in doc["channels"]
