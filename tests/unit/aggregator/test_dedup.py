@@ -33,7 +33,9 @@ def test_first_half_is_contained_in_the_full_text() -> None:
         full, half = fp("full", text), fp("half", text[: len(text) // 2])
         m = confirm(half, full, CFG)
         assert m is not None, text
-        assert m.kind == "containment" and m.similarity >= CFG.containment_threshold
+        # True Jaccard of these halves is 0.53-0.59: with 64 slots the estimate may itself pass
+        # 0.7 (one of ten does with the normalizer's hash), else containment must catch it.
+        assert (m.kind == "containment" and m.similarity >= CFG.containment_threshold) or m.kind == "jaccard"
         # symmetric: whichever arrives second finds the same link
         assert confirm(full, half, CFG) == m
 
