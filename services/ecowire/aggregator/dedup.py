@@ -48,12 +48,14 @@ class Fingerprint:
     minhash: tuple[int, ...]
     length: int
     published_at: str | None = None
+    ingested_at: str = ""  # ISO time the article was first ingested
 
     @property
-    def rank(self) -> tuple[str, int, str]:
+    def rank(self) -> tuple[str, int, str, str]:
         """Which member of a cluster is the original: earliest published, then the longest (a
-        truncated copy is not the original), then the smallest id."""
-        return (self.published_at or "9999", -self.length, self.article_id)
+        truncated copy is not the original), then the first ingested (a same-day repost does not
+        unseat the article it copies: no churn of results), then the smallest id."""
+        return (self.published_at or "9999", -self.length, self.ingested_at, self.article_id)
 
 
 MatchKind = Literal["exact", "jaccard", "containment"]
@@ -199,27 +201,25 @@ class DedupIndex:
     _bands: dict[int, BandIndex] = field(default_factory=dict)  # signature length -> bands
     _parent: dict[str, str] = field(default_factory=dict)
     _members: dict[str, set[str]] = field(default_factory=dict)  # root -> members
-    _best: dict[str, tuple[tuple[str, int, str], str]] = field(default_factory=dict)  # root -> (rank, original)
+    _best: dict[str, tuple[tuple[str, int, str, str], str]] = field(default_factory=dict)  # root -> (rank, original)
     _sigs: dict[int, _Signatures] = field(default_factory=dict)  # signature length -> matrix
     _row: dict[str, tuple[int, int]] = field(default_factory=dict)  # article -> (length, row)
     _ids: dict[int, list[str]] = field(default_factory=dict)  # signature length -> article by row
 
     def candidates(self, fp: Fingerprint) -> set[str]:
         """Articles that may be near duplicates: at most bands × cap of them."""
-        found: set[str] = set()
-        if fp.minhash:
-            bands = self._bands.get(len(fp.minhash))
-            if bands is not None:
-                ids = self._ids[len(fp.minhash)]
-                found.update(ids[r] for r in bands.query(fp.minhash))
-        found.discard(fp.article_id)
-        return found
+        n = len(fp.minhash)
+        bands = self._bands.get(n)
+        if bands is None:
+            return set()
+        ids = self._ids[n]
+        return {ids[r] for r in bands.query(fp.minhash)} - {fp.article_id}
 
     def links(self, fp: Fingerprint) -> dict[str, Match]:
         """Confirmed duplicate links from `fp` to articles already in the index. Same content links
         to one member only (the smallest id): every copy of a text is in one cluster already."""
         out: dict[str, Match] = {}
-        estimates = self._estimates(fp, self.candidates(fp))
+        estimates = self._estimates(fp)
         same = self._by_hash.get(fp.content_hash)
         for other in sorted({same} | set(estimates) if same is not None else set(estimates)):
             if other == fp.article_id:
@@ -229,17 +229,17 @@ class DedupIndex:
                 out[other] = m
         return out
 
-    def _estimates(self, fp: Fingerprint, candidates: set[str]) -> dict[str, tuple[float, int]]:
-        """(Jaccard estimate, matching slots) of the candidates that may pass `confirm`, computed
-        for all candidates at once."""
+    def _estimates(self, fp: Fingerprint) -> dict[str, tuple[float, int]]:
+        """(Jaccard estimate, matching slots) of the LSH candidates that may pass `confirm`,
+        computed for all candidates at once on their rows (ids only for the few that pass)."""
         n = len(fp.minhash)
-        sigs = self._sigs.get(n)
-        if not n or sigs is None:
+        sigs, bands = self._sigs.get(n), self._bands.get(n)
+        if not n or sigs is None or bands is None:
             return {}
-        names = [c for c in candidates if self._row.get(c, (0, 0))[0] == n]
-        if not names:
+        rows = bands.query(fp.minhash)
+        if not rows:
             return {}
-        idx = np.fromiter((self._row[c][1] for c in names), dtype=np.int64, count=len(names))
+        idx = np.fromiter(rows, dtype=np.int64, count=len(rows))
         same = (sigs.matrix[idx] == np.asarray(fp.minhash, dtype=np.uint64)).sum(axis=1)
         j = same / n
         lengths = sigs.lengths[idx]
@@ -248,7 +248,10 @@ class DedupIndex:
         keep = (j >= self.cfg.jaccard_threshold) | (
             (same >= self.cfg.min_matching_slots) & (contained >= self.cfg.containment_threshold)
         )
-        return {names[i]: (float(j[i]), int(same[i])) for i in np.flatnonzero(keep)}
+        ids = self._ids[n]
+        out = {ids[int(idx[i])]: (float(j[i]), int(same[i])) for i in np.flatnonzero(keep)}
+        out.pop(fp.article_id, None)
+        return out
 
     def add(self, fp: Fingerprint, links: Iterable[str]) -> None:
         """Insert an article and join its cluster with those of the linked articles."""
@@ -297,7 +300,7 @@ class DedupIndex:
         """The best-ranked member of the article's cluster."""
         return self._best[self.root(article_id)][1]
 
-    def best(self, article_id: str) -> tuple[tuple[str, int, str], str]:
+    def best(self, article_id: str) -> tuple[tuple[str, int, str, str], str]:
         """(rank, article id) of the original of the article's cluster."""
         return self._best[self.root(article_id)]
 

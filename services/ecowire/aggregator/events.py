@@ -252,19 +252,21 @@ class EventIndex(FactIndex[EventFact, EventGroupKey]):
             if ev.rk is not None:
                 del self._events[ev.rk]
                 touched.add(ev.rk)
-        touched.add(self._register(now))
+        touched |= self._register(now)
         return touched
 
-    def _register(self, ev: _Event) -> str:
+    def _register(self, ev: _Event) -> set[str]:
         """Hold an event under its current result key (its id changes when a smaller fact id
-        joins it); the key it leaves goes (the caller publishes a tombstone for it)."""
+        joins it); both keys are touched: the one it left gets a tombstone."""
         rk = f"event:{ev.event_id}"
+        touched = {rk}
         if ev.rk != rk:
             if ev.rk is not None:
                 del self._events[ev.rk]
+                touched.add(ev.rk)
             ev.rk = rk
             self._events[rk] = ev
-        return rk
+        return touched
 
     def remove(self, fact_id: str) -> set[str]:
         key = self._group_of.pop(fact_id, None)
@@ -282,7 +284,7 @@ class EventIndex(FactIndex[EventFact, EventGroupKey]):
             for item in rest:
                 group.add(item)
             for ev in group.events.values():
-                touched.add(self._register(ev))
+                touched |= self._register(ev)
         return touched
 
     def output(self, result_key: str) -> Contract | None:

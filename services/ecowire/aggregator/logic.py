@@ -67,12 +67,12 @@ class Update:
 
 def fingerprint(article: StoredArticle) -> Fingerprint:
     r = article.record
-    return Fingerprint(r.article_id, r.content_hash, tuple(r.minhash), r.text_length, r.published_at)
+    return Fingerprint(r.article_id, r.content_hash, tuple(r.minhash), r.text_length, r.published_at,
+                       r.ingested_at.isoformat())
 
 
-def rank(article: StoredArticle) -> tuple[str, int, str]:
-    """Which member of a duplicate cluster is the original: earliest published, then the longest
-    (a truncated copy is not the original), then the smallest id."""
+def rank(article: StoredArticle) -> tuple[str, int, str, str]:
+    """Which member of a duplicate cluster is the original (see `Fingerprint.rank`)."""
     return fingerprint(article).rank
 
 

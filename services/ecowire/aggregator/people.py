@@ -76,10 +76,11 @@ class _Person(History):
                     if not held:
                         del self.bodies[k[0]]
 
-    def title_spans(self, per_span: int) -> list[TitleSpan]:
-        """Every span. A title given without its body (部长黄润秋) joins the span of that title
-        with a body when the person holds it in exactly one body; otherwise it is its own span."""
-        out = []
+    def title_spans(self, spans: int, per_span: int) -> tuple[list[TitleSpan], int]:
+        """The `spans` most recently seen spans, and how many there are. A title given without its
+        body (部长黄润秋) joins the span of that title with a body when the person holds it in
+        exactly one body; otherwise it is its own span."""
+        found: list[tuple[tuple[str, str, str, str], str | None, str | None, list[SortedKeyList]]] = []
         for (t, org), mentions in self.spans.items():
             single = len(self.bodies.get(t, ())) == 1
             if not org and single:
@@ -88,15 +89,19 @@ class _Person(History):
             if org and single and (t, "") in self.spans:
                 lists.append(self.spans[(t, "")])
             first, last = _dates(lists)
+            found.append(((last or "", first or "", t, org), first, last, lists))
+        out = []
+        # Only the kept spans are built: a famous person may hold many titles.
+        for (_, _, t, _), first, last, lists in nlargest(spans, found, key=lambda s: s[0]):
             tails = [list(m.islice(max(0, len(m) - per_span))) for m in lists]
             latest = list(merge(*tails, key=lambda m: m[0]))[-per_span:]
             # As written, preferring a mention with the body (the first of the span with it).
-            shown = mentions[0][1][1]
+            shown = lists[0][0][1][1]
             title = next(x for x in shown.titles if norm(x) == t)
             out.append(TitleSpan(title=title, org=shown.org, first_seen=first, last_seen=last,
                                  sources=[m[1][2].ref for m in latest],
                                  source_count=sum(len(m) for m in lists)))
-        return out
+        return out, len(found)
 
 
 class PeopleIndex(KeyedIndex[PersonFact, str]):
@@ -116,10 +121,9 @@ class PeopleIndex(KeyedIndex[PersonFact, str]):
 
     def build(self, key: str, group: History, n: int) -> Contract:
         assert isinstance(group, _Person)
-        spans = group.title_spans(max(1, n // 4))
         # A famous person may hold many titles: the record keeps the `n` most recently seen.
-        kept = nlargest(n, spans, key=lambda s: (s.last_seen or "", s.first_seen or "", norm(s.title), norm(s.org)))
+        kept, total = group.title_spans(n, max(1, n // 4))
         kept.sort(key=lambda t: (t.first_seen or UNDATED, norm(t.title), norm(t.org)))
         return PersonEntry(person_id=person_id(key), name=group.items[0][1].name, titles=kept,
-                           title_count=len(spans), source_count=len(group), first_seen=group.first_seen(),
+                           title_count=total, source_count=len(group), first_seen=group.first_seen(),
                            last_seen=group.last_seen(), updated_at=group.updated_at())

@@ -6,6 +6,7 @@ the normalizer and extractor; the records are exactly what the extractor publish
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,9 +127,14 @@ def corpus(n: int, seed: int = 0, duplicate_every: int = 7, truncated_every: int
     the same event; quantities and targets from a small pool of keys so series and target entries
     gather points from many sources, with differing target values.
     """
+    return list(iter_corpus(n, seed, duplicate_every, truncated_every))
+
+
+def iter_corpus(n: int, seed: int = 0, duplicate_every: int = 7,
+                truncated_every: int = 11) -> Iterator[SyntheticArticle]:
+    """`corpus` one article at a time (the benchmark streams 200 000 of them)."""
     rng = random.Random(seed)
     base_day = datetime(2024, 1, 1, tzinfo=UTC)
-    out: list[SyntheticArticle] = []
     for i in range(n):
         org = rng.choice(_ORGS)
         person, ptitle = rng.choice(_PEOPLE), rng.choice(_TITLES)
@@ -162,9 +168,8 @@ def corpus(n: int, seed: int = 0, duplicate_every: int = 7, truncated_every: int
         art = make_article(body, facts, title=f"{place}{rng.choice(_WORDS)}新闻{i}", published_at=published,
                            source=rng.choice(("新华网", "人民网", "中国环境报")),
                            ingested_at=base_day + timedelta(days=40, seconds=i))
-        out.append(art)
+        yield art
         if duplicate_every and i % duplicate_every == duplicate_every - 1:
-            out.append(republished(art, source="转载网"))
+            yield republished(art, source="转载网")
         if truncated_every and i % truncated_every == truncated_every - 1:
-            out.append(truncated_copy(art))
-    return out
+            yield truncated_copy(art)
