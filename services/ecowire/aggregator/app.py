@@ -55,7 +55,7 @@ from ..core.settings import Settings, get_settings
 from ..core.stage import PERMANENT_PRODUCE_ERRORS
 from ..core.topics_admin import ensure_topics
 from .assemble import Assembler
-from .http import make_app
+from .http import make_app, state_history
 from .logic import AggregatorState, Update
 from .state import OffsetMark, RestoredState, encode, offset_key
 from .topics import BUNDLES, INTERNAL, STATE
@@ -562,7 +562,8 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _stop)
     await service.start()
-    app = with_asyncapi(make_app(service.view, service.health, make_asgi_app(metrics.registry)),
+    app = with_asyncapi(make_app(service.view, service.health, make_asgi_app(metrics.registry),
+                                 history=state_history(service.states)),
                         asyncapi_document(STAGE, settings, reads=("facts", "aggregator-bundles"),
                                           writes=("aggregator-bundles", "results", "aggregator-state")))
     server = _Server(uvicorn.Config(app, host=settings.http_host, port=settings.port_for(STAGE),

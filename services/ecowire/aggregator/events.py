@@ -16,9 +16,10 @@ keeps only two representatives (everything holding it is one component by then).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
-from sortedcontainers import SortedKeyList
+from sortedcontainers import SortedKeyList, SortedList
 
 from ecowire_schemas.common import Contract, stable_id
 from ecowire_schemas.facts import EventFact
@@ -60,48 +61,63 @@ def _union(values: Iterable[str], cap: int = MAX_NAMES) -> list[str]:
 
 
 class _Names:
-    """Distinct names of a component by their first mention in source order (only ever added to:
-    a component that loses a fact is rebuilt)."""
+    """Distinct names of an event by their first mention in source order."""
 
     def __init__(self) -> None:
-        self.first: dict[str, tuple[tuple[object, ...], str]] = {}
-        self.ordered: SortedKeyList = SortedKeyList(key=lambda e: e[0])
+        self.mentions: dict[str, SortedList] = {}  # name -> mention keys (removal finds the next)
+        self.ordered: SortedKeyList = SortedKeyList(key=lambda e: e[0])  # (first key, written, name)
+        self.written: dict[tuple[object, ...], str] = {}
 
     def add(self, key: tuple[object, ...], written: str) -> None:
         n = norm(written)
         if not n:
             return
-        cur = self.first.get(n)
-        if cur is not None:
-            if cur[0] <= key:
-                return
-            self.ordered.remove(cur)
-        self.first[n] = (key, written)
-        self.ordered.add((key, written))
+        held = self.mentions.setdefault(n, SortedList())
+        old = (held[0], self.written[held[0]], n) if held else None
+        held.add(key)
+        self.written[key] = written
+        if old is None or key < old[0]:
+            if old is not None:
+                self.ordered.remove(old)
+            self.ordered.add((key, written, n))
+
+    def remove(self, key: tuple[object, ...], written: str) -> None:
+        n = norm(written)
+        if not n:
+            return
+        held = self.mentions[n]
+        if held[0] == key:
+            self.ordered.remove((key, written, n))
+        held.remove(key)
+        del self.written[key]
+        if not held:
+            del self.mentions[n]
+        elif held[0] > key:
+            self.ordered.add((held[0], self.written[held[0]], n))
 
     def listed(self) -> list[str]:
         # Scanning a few times the cap is enough: contained forms are rare beside distinct names.
-        return _union((w for _, w in self.ordered.islice(0, 4 * MAX_NAMES)), MAX_NAMES)
+        return _union((w for _, w, _ in self.ordered.islice(0, 4 * MAX_NAMES)), MAX_NAMES)
 
 
 class _Event:
     """One component: its facts in source order and what its record shows."""
 
-    def __init__(self, group: EventGroupKey, item: Item) -> None:
-        self.group = group
+    def __init__(self, item: Item) -> None:
         self.history = History()
-        self.min_fact = item[1].fact_id
+        self.fact_ids: SortedList = SortedList()
         self.named: SortedKeyList = SortedKeyList(key=lambda i: i[0])
         self.located: SortedKeyList = SortedKeyList(key=lambda i: i[0])
         self.participants = _Names()
         self.organizations = _Names()
+        self.ghosts: set[str] = set()  # removed facts still in the union-find tree
         self.rk: str | None = None  # the result key it is held under in the index
         self.add(item)
 
     def add(self, item: Item) -> None:
         order, fact, _ = item
         self.history.add(item)
-        self.min_fact = min(self.min_fact, fact.fact_id)
+        self.fact_ids.add(fact.fact_id)
         if fact.name:
             self.named.add(item)
         if fact.location:
@@ -111,14 +127,28 @@ class _Event:
         for pos, o in enumerate(fact.organizations):
             self.organizations.add((*order, pos), o)
 
+    def remove(self, item: Item) -> None:
+        order, fact, _ = item
+        self.history.remove(item)
+        self.fact_ids.remove(fact.fact_id)
+        if fact.name:
+            self.named.remove(item)
+        if fact.location:
+            self.located.remove(item)
+        for pos, p in enumerate(fact.participants):
+            self.participants.remove((*order, pos), p)
+        for pos, o in enumerate(fact.organizations):
+            self.organizations.remove((*order, pos), o)
+
     def absorb(self, other: _Event) -> None:
         for item in other.history.items:
             self.add(item)
+        self.ghosts |= other.ghosts
 
     @property
     def event_id(self) -> str:
         first = self.history.items[0][1]
-        return stable_id("event", first.kind, first.date or "", self.min_fact)
+        return stable_id("event", first.kind, first.date or "", self.fact_ids[0])
 
     def build(self, n: int) -> EventAggregate:
         h = self.history
@@ -145,16 +175,31 @@ def _substrings(name: str) -> set[str]:
     return {name[i:j] for i in range(n) for j in range(i + MIN_CONTAINED_NAME, n + 1) if j - i < n}
 
 
+def _tokens(fact: EventFact) -> list[str]:
+    """What links a fact: its names, and its event name (prefixed: matched only when equal)."""
+    title = norm(fact.name)
+    return sorted(_names(fact)) + ([TITLE + title] if title else [])
+
+
+TITLE = "\x00"
+
+
 class _Group:
-    """The events of one (kind, date): union-find over fact ids, and the name indexes."""
+    """The events of one (kind, date): union-find over fact ids, and the token indexes.
+
+    `holders` says which articles' facts hold each token; `pairs` how many facts hold each pair of
+    tokens together. Removing a fact changes no other fact's event when each of its tokens is
+    still held by two articles (its holders stay linked to each other) and each pair of its
+    tokens is still held together by some fact (the tokens stay linked): then the fact just leaves
+    its event. Otherwise its event alone is rebuilt."""
 
     def __init__(self, key: EventGroupKey) -> None:
         self.key = key
         self.items: dict[str, Item] = {}
         self.parent: dict[str, str] = {}
         self.events: dict[str, _Event] = {}  # root fact id -> event
-        self.names: dict[str, dict[str, list[str]]] = {}  # name -> article -> fact ids
-        self.titles: dict[str, dict[str, list[str]]] = {}  # event name -> article -> fact ids
+        self.holders: dict[str, dict[str, set[str]]] = {}  # token -> article -> fact ids
+        self.pairs: Counter[tuple[str, str]] = Counter()
         self.containing: dict[str, set[str]] = {}  # substring -> names containing it
 
     def root(self, fid: str) -> str:
@@ -167,30 +212,47 @@ class _Group:
     def event_of(self, fid: str) -> _Event:
         return self.events[self.root(fid)]
 
-    def add(self, item: Item) -> tuple[list[_Event], _Event]:
-        """Hold a fact: (the events it merged away, the event it is in now)."""
-        _, fact, where = item
-        fid, article = fact.fact_id, where.ref.article_id
-        self.items[fid] = item
-        self.parent[fid] = fid
-        self.events[fid] = _Event(self.key, item)
+    def _partners(self, fact: EventFact, article: str) -> set[str]:
+        """Facts of other articles linked to this one: enough of them to reach every event it
+        joins (one per token held by two or more articles: those holders are one event)."""
         partners: set[str] = set()
         for n in _names(fact):
-            matched = {n, *(s for s in _substrings(n) if s in self.names)}
+            matched = {n, *(s for s in _substrings(n) if s in self.holders)}
             if len(n) >= MIN_CONTAINED_NAME:
                 matched |= self.containing.get(n, set())
             for m in matched:
-                partners |= _others(self.names.get(m), article)
+                partners |= _others(self.holders.get(m), article)
         title = norm(fact.name)
         if title:
-            partners |= _others(self.titles.get(title), article)
-        for n in _names(fact):
-            if n not in self.names:
-                for s in _substrings(n):
-                    self.containing.setdefault(s, set()).add(n)
-            _register(self.names.setdefault(n, {}), article, fid)
-        if title:
-            _register(self.titles.setdefault(title, {}), article, fid)
+            partners |= _others(self.holders.get(TITLE + title), article)
+        return partners
+
+    def _index(self, fact: EventFact, article: str) -> None:
+        tokens = _tokens(fact)
+        for t in tokens:
+            if t not in self.holders and not t.startswith(TITLE):
+                for s in _substrings(t):
+                    self.containing.setdefault(s, set()).add(t)
+            self.holders.setdefault(t, {}).setdefault(article, set()).add(fact.fact_id)
+        for i, a in enumerate(tokens):
+            for b in tokens[i + 1 :]:
+                self.pairs[(a, b)] += 1
+
+    def _unindex(self, fact: EventFact, article: str) -> None:
+        tokens = _tokens(fact)
+        for t in tokens:
+            held = self.holders[t]
+            held[article].discard(fact.fact_id)
+            if not held[article]:
+                del held[article]
+        for i, a in enumerate(tokens):
+            for b in tokens[i + 1 :]:
+                self.pairs[(a, b)] -= 1
+                if not self.pairs[(a, b)]:
+                    del self.pairs[(a, b)]
+
+    def _link(self, fid: str, partners: Iterable[str]) -> list[_Event]:
+        """Union the fact's event with its partners'; the events merged away."""
         gone: list[_Event] = []
         for p in sorted(partners):
             ra, rb = self.root(fid), self.root(p)
@@ -203,26 +265,74 @@ class _Group:
             a.absorb(b)
             self.parent[rb] = ra
             del self.events[rb]
-        return gone, self.event_of(fid)
+        return gone
+
+    def add(self, item: Item) -> tuple[list[_Event], list[_Event]]:
+        """Hold a fact: (the events gone, the events there are now in their place)."""
+        _, fact, where = item
+        fid, article = fact.fact_id, where.ref.article_id
+        if fid in self.parent:  # a fact removed before, still a node of some event's tree
+            self.items[fid] = item
+            self._index(fact, article)
+            return self._rebuild(self.event_of(fid), add=item)
+        self.items[fid] = item
+        self.parent[fid] = fid
+        self.events[fid] = _Event(item)
+        partners = self._partners(fact, article)
+        self._index(fact, article)
+        gone = self._link(fid, partners)
+        return gone, [self.event_of(fid)]
+
+    def remove(self, fid: str) -> tuple[list[_Event], list[_Event]]:
+        """Drop a fact: (the events gone, the events there are now in their place)."""
+        item = self.items.pop(fid)
+        _, fact, where = item
+        self._unindex(fact, where.ref.article_id)
+        ev = self.event_of(fid)
+        tokens = _tokens(fact)
+        keeps = all(len(self.holders[t]) >= 2 for t in tokens) and all(
+            (a, b) in self.pairs for i, a in enumerate(tokens) for b in tokens[i + 1 :])
+        if keeps and len(ev.history) > 1:
+            ev.remove(item)
+            ev.ghosts.add(fid)
+            return [], [ev]
+        return self._rebuild(ev)
+
+    def _rebuild(self, ev: _Event, add: Item | None = None) -> tuple[list[_Event], list[_Event]]:
+        """Recompute one event's components from its facts (its facts link nowhere else)."""
+        members = [i for i in ev.history.items if i[1].fact_id in self.items]
+        if add is not None:
+            members.append(add)
+        root = self.root(ev.fact_ids[0]) if ev.fact_ids else self.root(next(iter(ev.ghosts)))
+        del self.events[root]
+        for g in ev.ghosts | set(ev.fact_ids):
+            del self.parent[g]
+        if add is not None:
+            self.parent.pop(add[1].fact_id, None)
+        for item in members:
+            fid = item[1].fact_id
+            self.parent[fid] = fid
+            self.events[fid] = _Event(item)
+        gone = [ev]
+        for item in sorted(members, key=lambda i: i[0]):
+            fact = item[1]
+            # A fact added back may also join other events: they are gone too.
+            gone += self._link(fact.fact_id, self._partners(fact, item[2].ref.article_id) - {fact.fact_id})
+        now = {id(e): e for e in (self.event_of(i[1].fact_id) for i in members)}
+        return gone, list(now.values())
 
 
-def _others(held: dict[str, list[str]] | None, article: str) -> set[str]:
+def _others(held: dict[str, set[str]] | None, article: str) -> set[str]:
+    """Facts of articles other than `article` holding a token: one when two or more articles hold
+    it (all its holders are one event then), else all of the other article's."""
     if not held:
         return set()
-    return {f for a, fids in held.items() if a != article for f in fids}
-
-
-def _register(held: dict[str, list[str]], article: str, fid: str) -> None:
-    if article in held:
-        if len(held) == 1:
-            held[article].append(fid)  # one article only so far: its facts may be apart
-        return
-    if len(held) >= 2:
-        return  # every fact holding the name is one component already: two witnesses suffice
-    held[article] = [fid]
-    if len(held) == 2:
-        for a in held:
-            del held[a][1:]
+    other = next((a for a in held if a != article), None)
+    if other is None:
+        return set()
+    if len(held) - (article in held) >= 2:
+        return {next(iter(held[other]))}
+    return set(held[other])
 
 
 class EventIndex(FactIndex[EventFact, EventGroupKey]):
@@ -246,13 +356,17 @@ class EventIndex(FactIndex[EventFact, EventGroupKey]):
         if group is None:
             group = self.groups[key] = _Group(key)
         self._group_of[fact.fact_id] = key
-        gone, now = group.add((where.order, fact, where))
+        return self._changed(*group.add((where.order, fact, where)))
+
+    def _changed(self, gone: list[_Event], now: list[_Event]) -> set[str]:
         touched: set[str] = set()
         for ev in gone:
             if ev.rk is not None:
-                del self._events[ev.rk]
+                self._events.pop(ev.rk, None)
                 touched.add(ev.rk)
-        touched |= self._register(now)
+                ev.rk = None
+        for ev in now:
+            touched |= self._register(ev)
         return touched
 
     def _register(self, ev: _Event) -> set[str]:
@@ -262,7 +376,7 @@ class EventIndex(FactIndex[EventFact, EventGroupKey]):
         touched = {rk}
         if ev.rk != rk:
             if ev.rk is not None:
-                del self._events[ev.rk]
+                self._events.pop(ev.rk, None)
                 touched.add(ev.rk)
             ev.rk = rk
             self._events[rk] = ev
@@ -272,19 +386,10 @@ class EventIndex(FactIndex[EventFact, EventGroupKey]):
         key = self._group_of.pop(fact_id, None)
         if key is None:
             return set()
-        old = self.groups.pop(key)
-        touched: set[str] = set()
-        for ev in old.events.values():
-            if ev.rk is not None:
-                del self._events[ev.rk]
-                touched.add(ev.rk)
-        rest = sorted((item for fid, item in old.items.items() if fid != fact_id), key=lambda i: i[0])
-        if rest:
-            group = self.groups[key] = _Group(key)
-            for item in rest:
-                group.add(item)
-            for ev in group.events.values():
-                touched |= self._register(ev)
+        group = self.groups[key]
+        touched = self._changed(*group.remove(fact_id))
+        if not group.items:
+            del self.groups[key]
         return touched
 
     def output(self, result_key: str) -> Contract | None:

@@ -173,3 +173,26 @@ def iter_corpus(n: int, seed: int = 0, duplicate_every: int = 7,
             yield republished(art, source="转载网")
         if truncated_every and i % truncated_every == truncated_every - 1:
             yield truncated_copy(art)
+
+
+def hot_corpus(n: int, seed: int = 0, url_length: int = 0) -> Iterator[SyntheticArticle]:
+    """`n` distinct articles that all report one meeting and name one official: the hot aggregate
+    (a national leader, a ministry) whose record must stay bounded. `url_length` pads each
+    article's URL, for records whose sources are long."""
+    rng = random.Random(seed)
+    base_day = datetime(2024, 3, 1, tzinfo=UTC)
+    for i in range(n):
+        lead = f"第{i}篇：生态环境部部长黄润秋出席全国生态环境保护工作会议。"
+        body = lead + _filler(rng, 12)
+        meeting = "全国生态环境保护工作会议"
+        art = make_article(body, [
+            {"type": "event", "surface": lead, "kind": "meeting", "date": "2024-03-01", "name": meeting,
+             "participants": ["黄润秋"], "organizations": ["生态环境部"]},
+            {"type": "person", "surface": "生态环境部部长黄润秋", "name": "黄润秋", "titles": ["部长"],
+             "org": "生态环境部"},
+        ], title=f"{meeting}报道{i}", published_at=(base_day + timedelta(days=i % 400)).date().isoformat(),
+            source=rng.choice(("新华网", "人民网", "中国环境报")), ingested_at=base_day + timedelta(seconds=i))
+        if url_length:
+            url = f"https://example.org/{i}/" + "x" * url_length
+            art = SyntheticArticle(art.record.model_copy(update={"url": url}), art.facts, art.text)
+        yield art
