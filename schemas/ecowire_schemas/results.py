@@ -53,7 +53,11 @@ class EventAggregate(Contract):
     location: str | None = None
     participants: list[str] = Field(default_factory=list)
     organizations: list[str] = Field(default_factory=list)
-    sources: list[SourceRef]
+    sources: list[SourceRef] = Field(description="The latest sources (at most 20) in publication order; "
+                                     "all of them: GET /events/{event_id}/history")
+    source_count: int | None = Field(default=None, description="Number of sources in all")
+    first_seen: str | None = Field(default=None, description="Earliest publication date among all its sources")
+    last_seen: str | None = Field(default=None, description="Latest publication date among all its sources")
     updated_at: datetime
 
 
@@ -72,7 +76,11 @@ class IndicatorSeries(Contract):
     subject: str
     indicator: str
     unit: str
-    points: list[SeriesPoint]
+    points: list[SeriesPoint] = Field(description="The latest points by publication (at most 20), sorted by "
+                                      "period; all of them: GET /series/{series_id}/history")
+    point_count: int | None = Field(default=None, description="Number of points in all")
+    first_seen: str | None = Field(default=None, description="Earliest publication date among all its sources")
+    last_seen: str | None = Field(default=None, description="Latest publication date among all its sources")
     updated_at: datetime
 
 
@@ -92,8 +100,12 @@ class TargetEntry(Contract):
     actor: str
     indicator: str
     deadline: str = Field(description=DEADLINE)
-    statements: list[TargetStatement]
-    value_changed: bool = Field(description="True when sources state different values")
+    statements: list[TargetStatement] = Field(description="The latest statements (at most 20) in publication "
+                                              "order; all of them: GET /targets/{target_id}/history")
+    statement_count: int | None = Field(default=None, description="Number of statements in all")
+    first_seen: str | None = Field(default=None, description="Earliest publication date among all its sources")
+    last_seen: str | None = Field(default=None, description="Latest publication date among all its sources")
+    value_changed: bool = Field(description="True when sources state different values (over all statements)")
     updated_at: datetime
 
 
@@ -102,7 +114,8 @@ class TitleSpan(Contract):
     org: str | None
     first_seen: str | None
     last_seen: str | None
-    sources: list[SourceRef]
+    sources: list[SourceRef] = Field(description="The latest sources of the span (at most 5)")
+    source_count: int | None = Field(default=None, description="Number of sources of the span in all")
 
 
 class PersonEntry(Contract):
@@ -110,7 +123,12 @@ class PersonEntry(Contract):
     type: Literal["person"] = "person"
     person_id: str
     name: str
-    titles: list[TitleSpan]
+    titles: list[TitleSpan] = Field(description="The most recently seen spans (at most 20), by first_seen; "
+                                    "every mention: GET /people/{person_id}/history")
+    title_count: int | None = Field(default=None, description="Number of (title, body) spans in all")
+    source_count: int | None = Field(default=None, description="Number of mentions in all")
+    first_seen: str | None = Field(default=None, description="Earliest publication date among all its sources")
+    last_seen: str | None = Field(default=None, description="Latest publication date among all its sources")
     updated_at: datetime
 
 

@@ -42,7 +42,7 @@ from ..core.store import ChangelogStore
 from ..core.topics_admin import ensure_topics
 from .assemble import Assembler
 from .hooks import AggregateHooks, AssembleHooks, StateLoader, observe_state
-from .http import make_app
+from .http import make_app, state_history
 from .logic import AggregatorState, Update
 from .state import ArticleBundle, OffsetMark, RestoredState, encode, offset_key
 from .topics import BUNDLES, INTERNAL, STATE
@@ -148,7 +148,8 @@ class Aggregator:
     # ------------------------------------------------------------------ service
 
     def app(self) -> AsgiFastStream:
-        api = make_app(self.view, self.health, make_asgi_app(metrics.registry))  # answers /health too
+        api = make_app(self.view, self.health, make_asgi_app(metrics.registry),  # answers /health too
+                       history=state_history(self.store.values))
         return build_app(self.stages, self.settings, routes=[("/health", api)], fallback=api,
                          on_startup=[self.start], after_startup=[self.started], on_shutdown=[self.stop])
 

@@ -6,12 +6,17 @@ their order: duplicate links are symmetric and found whichever article comes sec
 original is its best-ranked member (earliest publication, then longest text, then id); aggregates
 hold the facts of originals only and are rebuilt from them. So a replay, a SIGKILL, or a
 rebalance onto another process ends in exactly the aggregates of an undisturbed run.
+
+Bounded: an apply touches the duplicate index through capped LSH buckets, and each aggregate it
+touches through O(log n) updates of that aggregate's sorted history; each touched record is built
+from the aggregate's running figures and latest sources and compared with what was published by
+a digest, so nothing walks all held articles nor any aggregate's full history.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +26,7 @@ from ecowire_schemas.results import ArticleResult
 
 from .dedup import DedupConfig, DedupIndex, Fingerprint, similarity
 from .events import EventIndex
-from .index import FactIndex, origin
+from .index import FactIndex, origin, page
 from .people import PeopleIndex
 from .series import SeriesIndex
 from .state import (
@@ -36,6 +41,8 @@ from .state import (
 from .targets import TargetIndex
 
 INDEX_OF_FACT_TYPE = {"event": "event", "quantity": "series", "target": "target", "person": "person"}
+# The query endpoints' names for the aggregate kinds (GET /{endpoint}/{id}/history).
+HISTORY_ENDPOINTS = {"events": "event", "series": "series", "targets": "target", "people": "person"}
 
 
 @dataclass(frozen=True)
@@ -60,14 +67,17 @@ class Update:
 
 def fingerprint(article: StoredArticle) -> Fingerprint:
     r = article.record
-    return Fingerprint(r.article_id, r.content_hash, tuple(r.minhash), r.text_length)
+    return Fingerprint(r.article_id, r.content_hash, tuple(r.minhash), r.text_length, r.published_at,
+                       r.ingested_at.isoformat())
 
 
-def rank(article: StoredArticle) -> tuple[str, int, str]:
-    """Which member of a duplicate cluster is the original: earliest published, then the longest
-    (a truncated copy is not the original), then the smallest id."""
-    r = article.record
-    return (r.published_at or "9999", -r.text_length, r.article_id)
+def rank(article: StoredArticle) -> tuple[str, int, str, str]:
+    """Which member of a duplicate cluster is the original (see `Fingerprint.rank`)."""
+    return fingerprint(article).rank
+
+
+def _digest(value: Contract) -> bytes:
+    return hashlib.blake2b(value.model_dump_json().encode("utf-8"), digest_size=16).digest()
 
 
 class AggregatorState:
@@ -86,22 +96,25 @@ class AggregatorState:
         }
         self.applied_offset = -1
         self.entries: Counter[str] = Counter()  # published aggregates by kind (event, series, ...)
+        # What each aggregate key was last published as (a digest, not the record: memory stays
+        # small), so an unchanged record is not republished and a vanished one gets a tombstone.
+        self.published: dict[str, bytes] = {}
 
     # ------------------------------------------------------------------ queries
 
     def original_of(self, article_id: str) -> str:
-        return min(self.dedup.cluster(article_id), key=lambda m: rank(self.articles[m]))
+        return self.dedup.original(article_id)
 
     def duplicate_found(self, article_id: str) -> str | None:
         """"exact" or "near" when the article joined a cluster of copies, None when it is alone.
 
         Which member is labelled the original can change as copies arrive (the earliest published
-        wins), so a duplicate is counted when a copy arrives, whichever member it makes the copy."""
-        others = [m for m in self.dedup.cluster(article_id) if m != article_id]
-        if not others:
+        wins), so a duplicate is counted when a copy arrives, whichever member it makes the copy.
+        Every copy of one text is in one cluster, so "exact" is: another article has its text."""
+        if self.dedup.cluster_size(article_id) < 2:
             return None
         h = self.articles[article_id].record.content_hash
-        return "exact" if any(self.articles[m].record.content_hash == h for m in others) else "near"
+        return "exact" if self.dedup.copies_of_text(h) > 1 else "near"
 
     def article_result(self, article_id: str) -> ArticleResult:
         a = self.articles[article_id]
@@ -137,12 +150,22 @@ class AggregatorState:
         """Every result as the compacted results topic should hold it: key → latest value."""
         out: dict[str, Contract] = {article_key(a): self.article_result(a) for a in sorted(self.articles)}
         for index in self.indexes.values():
-            for key in list(index.groups):
-                out.update(index.outputs(key))
+            for rk in index.result_keys():
+                value = index.output(rk)
+                if value is not None:
+                    out[rk] = value
         return out
 
     def key_count(self) -> int:
         return len(self.articles)
+
+    def history(self, endpoint: str, ident: str, cursor: str | None, limit: int) -> dict[str, Any] | None:
+        """One page of an aggregate's full history (every source, in source order), None when
+        there is no such aggregate. Raises KeyError for an unknown endpoint, ValueError for a bad
+        cursor."""
+        kind = HISTORY_ENDPOINTS[endpoint]
+        history = self.indexes[kind].history(f"{kind}:{ident}")
+        return page(history, cursor, limit) if history is not None else None
 
     # ------------------------------------------------------------------ apply
 
@@ -182,90 +205,69 @@ class AggregatorState:
         fp = fingerprint(stored)
         links = self.dedup.links(fp)
         stored = stored.model_copy(update={"links": sorted(links)})
-        old_originals: dict[str, str] = {}  # member of a linked cluster -> its original before
-        for root in {self.dedup.root(o) for o in links}:
-            orig = self.original_of(root)
-            for m in self.dedup.cluster(root):
-                old_originals[m] = orig
+        roots = {self.dedup.root(o) for o in links}
+        old_originals = {r: self.dedup.original(r) for r in roots}  # linked cluster -> its original
+        new_orig = min([(fp.rank, aid), *(self.dedup.best(r) for r in roots)])[1]
+        # Only the members of a cluster whose original changes get a new article result (rare).
+        moved = sorted(m for r, o in old_originals.items() if o != new_orig for m in self.dedup.cluster(r))
         self.articles[aid] = stored
         self.dedup.add(fp, links)
-        new_orig = self.original_of(aid)
         demoted = sorted(set(old_originals.values()) - {new_orig})
         promoted = [] if new_orig in old_originals.values() else [new_orig]
         aggregates = self._swap_contributions(remove=demoted, add=promoted)
-        changed = [aid, *sorted(m for m, o in old_originals.items() if o != new_orig)]
-        return stored, [ResultOut(article_key(m), self.article_result(m)) for m in changed] + aggregates
+        return stored, [ResultOut(article_key(m), self.article_result(m)) for m in [aid, *moved]] + aggregates
 
     def _replace(self, old: StoredArticle, new: StoredArticle) -> list[ResultOut]:
         """The same article with other facts (re-extracted by a newer extractor)."""
         aid = old.article_id
         is_original = self.original_of(aid) == aid
-        keys = self._keys_of([old, new]) if is_original else set()
-        before = self._outputs(keys)
+        touched: set[tuple[str, str]] = set()
         if is_original:
-            self._contribute(old, add=False)
+            touched |= self._contribute(old, add=False)
         self.articles[aid] = new
         if is_original:
-            self._contribute(new, add=True)
-        return [ResultOut(article_key(aid), self.article_result(aid)), *self._diff(before, keys)]
+            touched |= self._contribute(new, add=True)
+        return [ResultOut(article_key(aid), self.article_result(aid)), *self._publish(touched)]
 
     def _swap_contributions(self, remove: list[str], add: list[str]) -> list[ResultOut]:
-        arts = [self.articles[a] for a in [*remove, *add]]
-        keys = self._keys_of(arts)
-        before = self._outputs(keys)
+        touched: set[tuple[str, str]] = set()
         for a in remove:
-            self._contribute(self.articles[a], add=False)
+            touched |= self._contribute(self.articles[a], add=False)
         for a in add:
-            self._contribute(self.articles[a], add=True)
-        return self._diff(before, keys)
+            touched |= self._contribute(self.articles[a], add=True)
+        return self._publish(touched)
 
-    def _contribute(self, article: StoredArticle, add: bool) -> None:
+    def _contribute(self, article: StoredArticle, add: bool) -> set[tuple[str, str]]:
+        """Add or remove an article's facts; the (index, result key) pairs touched."""
+        touched: set[tuple[str, str]] = set()
         for fact in article.facts:
-            index = INDEX_OF_FACT_TYPE.get(fact.type)
-            if index is None:
+            name = INDEX_OF_FACT_TYPE.get(fact.type)
+            if name is None:
                 continue
-            if add:
-                self.indexes[index].add(fact, origin(article.record, fact.fact_id))
-            else:
-                self.indexes[index].remove(fact.fact_id)
+            index = self.indexes[name]
+            keys = index.add(fact, origin(article.record, fact.fact_id)) if add else index.remove(fact.fact_id)
+            touched.update((name, k) for k in keys)
+        return touched
 
-    def _keys_of(self, articles: Iterable[StoredArticle]) -> set[tuple[str, Hashable]]:
-        keys: set[tuple[str, Hashable]] = set()
-        for a in articles:
-            for fact in a.facts:
-                index = INDEX_OF_FACT_TYPE.get(fact.type)
-                if index is None:
-                    continue
-                k = self.indexes[index].key(fact)
-                if k is not None:
-                    keys.add((index, k))
-        return keys
-
-    def _outputs(self, keys: set[tuple[str, Hashable]]) -> dict[tuple[str, Hashable], dict[str, Contract | None]]:
-        """What each key publishes now. An index with one fixed result key per aggregate key
-        (series, target, person) only names it (its value is compared after the change: no need
-        to build a long entry twice); events are built, since merging can change their ids."""
-        out: dict[tuple[str, Hashable], dict[str, Contract | None]] = {}
-        for k in keys:
-            index = self.indexes[k[0]]
-            fixed = index.result_key(k[1])
-            if fixed is not None:
-                out[k] = {fixed: None} if k[1] in index.groups else {}
-            else:
-                out[k] = dict(index.outputs(k[1]))
-        return out
-
-    def _diff(
-        self, before: dict[tuple[str, Hashable], dict[str, Contract | None]], keys: set[tuple[str, Hashable]]
-    ) -> list[ResultOut]:
-        """Results to publish: new or changed outputs, and tombstones for outputs that are gone."""
+    def _publish(self, touched: set[tuple[str, str]]) -> list[ResultOut]:
+        """Results to publish: new or changed records, and tombstones for records that are gone."""
         out: list[ResultOut] = []
-        for k in sorted(keys, key=repr):
-            old = before[k]
-            new = self.indexes[k[0]].outputs(k[1])
-            out += [ResultOut(rk, v) for rk, v in new.items() if old.get(rk) != v]
-            out += [ResultOut(rk, None) for rk in old if rk not in new]
-            self.entries[self.indexes[k[0]].kind] += len(set(new) - set(old)) - len(set(old) - set(new))
+        for name, rk in sorted(touched):
+            kind = self.indexes[name].kind
+            value = self.indexes[name].output(rk)
+            old = self.published.get(rk)
+            if value is None:
+                if old is not None:
+                    del self.published[rk]
+                    self.entries[kind] -= 1
+                    out.append(ResultOut(rk, None))
+                continue
+            d = _digest(value)
+            if d != old:
+                if old is None:
+                    self.entries[kind] += 1
+                self.published[rk] = d
+                out.append(ResultOut(rk, value))
         return out
 
     # ------------------------------------------------------------------ restore
@@ -286,11 +288,8 @@ class AggregatorState:
                 if other in state.articles:
                     state.dedup.link(aid, other)
         originals = {state.original_of(aid) for aid in state.articles}
+        touched: set[tuple[str, str]] = set()
         for aid in sorted(originals):
-            state._contribute(state.articles[aid], add=True)
-        for index in state.indexes.values():
-            if index.kind == "event":
-                state.entries[index.kind] = sum(len(index.outputs(k)) for k in index.groups)
-            else:
-                state.entries[index.kind] = len(index.groups)
+            touched |= state._contribute(state.articles[aid], add=True)
+        state._publish(touched)  # records what the topic holds (digests); the records are dropped
         return state

@@ -11,7 +11,7 @@ from ecowire_schemas.common import Contract, stable_id
 from ecowire_schemas.facts import QuantityFact
 from ecowire_schemas.results import IndicatorSeries, SeriesPoint
 
-from .index import FactIndex, norm, updated_at
+from .index import History, KeyedIndex, norm
 
 SeriesKey = tuple[str, str, str]  # normalized subject, normalized indicator, unit
 
@@ -20,7 +20,7 @@ def series_id(key: SeriesKey) -> str:
     return stable_id("series", *key)
 
 
-class SeriesIndex(FactIndex[QuantityFact, SeriesKey]):
+class SeriesIndex(KeyedIndex[QuantityFact, SeriesKey]):
     kind = "series"
 
     def key(self, fact: QuantityFact) -> SeriesKey | None:
@@ -32,26 +32,24 @@ class SeriesIndex(FactIndex[QuantityFact, SeriesKey]):
     def result_key(self, key: SeriesKey) -> str:
         return f"series:{series_id(key)}"
 
-    def outputs(self, key: SeriesKey) -> dict[str, Contract]:
-        items = self.items(key)
-        if not items:
-            return {}
-        first = items[0][0]
+    def build(self, key: SeriesKey, group: History, n: int) -> Contract:
+        first = group.items[0][1]
         points = [
             SeriesPoint(value=f.value, value_max=f.value_max, qualifier=f.qualifier, period=f.period,
                         source=o.ref)
-            for f, o in items
+            for _, f, o in group.latest(n)
         ]
         # A series reads in time order: by the period the number refers to, then by source.
         points.sort(key=lambda p: (p.period or "", p.source.published_at or "", p.source.article_id,
                                    p.source.fact_id or ""))
-        sid = series_id(key)
-        model = IndicatorSeries(
-            series_id=sid,
+        return IndicatorSeries(
+            series_id=series_id(key),
             subject=first.subject or key[0],
             indicator=first.indicator or key[1],
             unit=key[2],
             points=points,
-            updated_at=updated_at(o for _, o in items),
+            point_count=len(group),
+            first_seen=group.first_seen(),
+            last_seen=group.last_seen(),
+            updated_at=group.updated_at(),
         )
-        return {f"series:{sid}": model}

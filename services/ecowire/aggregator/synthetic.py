@@ -6,6 +6,7 @@ the normalizer and extractor; the records are exactly what the extractor publish
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,9 +127,14 @@ def corpus(n: int, seed: int = 0, duplicate_every: int = 7, truncated_every: int
     the same event; quantities and targets from a small pool of keys so series and target entries
     gather points from many sources, with differing target values.
     """
+    return list(iter_corpus(n, seed, duplicate_every, truncated_every))
+
+
+def iter_corpus(n: int, seed: int = 0, duplicate_every: int = 7,
+                truncated_every: int = 11) -> Iterator[SyntheticArticle]:
+    """`corpus` one article at a time (the benchmark streams 200 000 of them)."""
     rng = random.Random(seed)
     base_day = datetime(2024, 1, 1, tzinfo=UTC)
-    out: list[SyntheticArticle] = []
     for i in range(n):
         org = rng.choice(_ORGS)
         person, ptitle = rng.choice(_PEOPLE), rng.choice(_TITLES)
@@ -162,9 +168,31 @@ def corpus(n: int, seed: int = 0, duplicate_every: int = 7, truncated_every: int
         art = make_article(body, facts, title=f"{place}{rng.choice(_WORDS)}新闻{i}", published_at=published,
                            source=rng.choice(("新华网", "人民网", "中国环境报")),
                            ingested_at=base_day + timedelta(days=40, seconds=i))
-        out.append(art)
+        yield art
         if duplicate_every and i % duplicate_every == duplicate_every - 1:
-            out.append(republished(art, source="转载网"))
+            yield republished(art, source="转载网")
         if truncated_every and i % truncated_every == truncated_every - 1:
-            out.append(truncated_copy(art))
-    return out
+            yield truncated_copy(art)
+
+
+def hot_corpus(n: int, seed: int = 0, url_length: int = 0) -> Iterator[SyntheticArticle]:
+    """`n` distinct articles that all report one meeting and name one official: the hot aggregate
+    (a national leader, a ministry) whose record must stay bounded. `url_length` pads each
+    article's URL, for records whose sources are long."""
+    rng = random.Random(seed)
+    base_day = datetime(2024, 3, 1, tzinfo=UTC)
+    for i in range(n):
+        lead = f"第{i}篇：生态环境部部长黄润秋出席全国生态环境保护工作会议。"
+        body = lead + _filler(rng, 12)
+        meeting = "全国生态环境保护工作会议"
+        art = make_article(body, [
+            {"type": "event", "surface": lead, "kind": "meeting", "date": "2024-03-01", "name": meeting,
+             "participants": ["黄润秋"], "organizations": ["生态环境部"]},
+            {"type": "person", "surface": "生态环境部部长黄润秋", "name": "黄润秋", "titles": ["部长"],
+             "org": "生态环境部"},
+        ], title=f"{meeting}报道{i}", published_at=(base_day + timedelta(days=i % 400)).date().isoformat(),
+            source=rng.choice(("新华网", "人民网", "中国环境报")), ingested_at=base_day + timedelta(seconds=i))
+        if url_length:
+            url = f"https://example.org/{i}/" + "x" * url_length
+            art = SyntheticArticle(art.record.model_copy(update={"url": url}), art.facts, art.text)
+        yield art

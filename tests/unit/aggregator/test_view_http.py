@@ -7,11 +7,12 @@ import httpx
 import pytest
 
 from ecowire.aggregator.cli import parse_where
-from ecowire.aggregator.http import make_app
+from ecowire.aggregator.http import make_app, state_history
 from ecowire.aggregator.logic import AggregatorState
 from ecowire.aggregator.state import ArticleBundle
-from ecowire.aggregator.synthetic import corpus
+from ecowire.aggregator.synthetic import corpus, hot_corpus
 from ecowire.aggregator.view import ResultsView
+from ecowire_schemas.results import EventAggregate, PersonEntry
 
 
 async def _metrics(scope: Any, receive: Any, send: Any) -> None:
@@ -71,3 +72,44 @@ def test_parse_where() -> None:
     assert parse_where(["kind=meeting", "date = 2015-09-22"]) == {"kind": "meeting", "date": "2015-09-22"}
     with pytest.raises(ValueError):
         parse_where(["kind"])
+
+
+async def test_history_pages_through_every_source() -> None:
+    state = AggregatorState()
+    for i, a in enumerate([*corpus(30, seed=4), *hot_corpus(45)]):
+        state.apply(ArticleBundle(record=a.record, facts=a.facts, source_topic="f", source_partition=0,
+                                  source_offset=i), i, datetime(2026, 1, 1, tzinfo=UTC))
+    app = make_app(ResultsView(), lambda: (True, {}), _metrics, history=state_history({0: state}))
+    results = state.all_results()
+    hot = max((v for v in results.values() if isinstance(v, EventAggregate)), key=lambda e: e.source_count or 0)
+    assert hot.source_count is not None and hot.source_count > len(hot.sources)  # the record is bounded
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        seen: list[dict[str, Any]] = []
+        cursor = ""
+        pages = 0
+        while True:
+            r = await http.get(f"/events/{hot.event_id}/history", params={"cursor": cursor, "limit": "3"})
+            assert r.status_code == 200
+            body = r.json()
+            assert body["total"] == hot.source_count and len(body["items"]) <= 3
+            seen += body["items"]
+            pages += 1
+            if body["next_cursor"] is None:
+                break
+            cursor = body["next_cursor"]
+        assert len(seen) == hot.source_count and pages == -(-hot.source_count // 3)
+        refs = [i["source"] for i in seen]
+        orders = [(r["published_at"] or "9999", r["article_id"], r["fact_id"]) for r in refs]
+        assert orders == sorted(orders) and len(set(orders)) == len(orders)
+        # the record's sources are the latest of the history
+        assert refs[-len(hot.sources):] == [s.model_dump(mode="json") for s in hot.sources]
+        assert all(i["fact"]["type"] == "event" for i in seen)
+        person = next(v for v in results.values() if isinstance(v, PersonEntry) and v.name == "黄润秋")
+        r = await http.get(f"/people/{person.person_id}/history")
+        assert r.status_code == 200 and r.json()["total"] == person.source_count
+        assert (await http.get("/series/nope/history")).status_code == 404
+        assert (await http.get(f"/events/{hot.event_id}/history", params={"cursor": "x!"})).status_code == 400
+        assert (await http.get(f"/events/{hot.event_id}/history", params={"limit": "0"})).status_code == 400
+    idle = make_app(ResultsView(), lambda: (True, {}), _metrics, history=state_history({}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=idle), base_url="http://t") as http:
+        assert (await http.get(f"/events/{hot.event_id}/history")).status_code == 503
