@@ -210,6 +210,11 @@ async def test_duplicates_and_one_canonical_event(kafka_bootstrap: str, service_
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{svc.port}", timeout=5) as http:
             view = (await http.get("/events", params={"kind": "meeting"})).json()
             art = await http.get(f"/articles/{half.record.article_id}")
+            # the full history, page by page, from the service that holds the state
+            first = (await http.get(f"/events/{view[0]['event_id']}/history", params={"limit": 1})).json()
+            second = (await http.get(f"/events/{view[0]['event_id']}/history",
+                                     params={"limit": 1, "cursor": first["next_cursor"]})).json()
+            unknown = await http.get("/events/nope/history")
         # `ecowire query events --where kind=meeting`, reading the compacted topic
         queried = await query_topic(settings, "events", {"kind": "meeting"}, None, None)
     finally:
@@ -237,6 +242,9 @@ async def test_duplicates_and_one_canonical_event(kafka_bootstrap: str, service_
     assert [e["event_id"] for e in view] == [events[0]["event_id"]]
     assert queried == view
     assert art.status_code == 200 and art.json()["duplicate_of"] == longest.record.article_id
+    assert first["total"] == 2 and second["next_cursor"] is None and unknown.status_code == 404
+    assert {i["source"]["article_id"] for i in first["items"] + second["items"]} == {
+        a.record.article_id for a in meeting}
 
 
 async def test_sigkill_mid_stream_yields_the_undisturbed_aggregates(
