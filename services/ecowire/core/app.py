@@ -64,7 +64,10 @@ def make_broker(settings: Settings, stage_name: str) -> KafkaBroker:
         acks="all",
         enable_idempotence=True,
         max_request_size=settings.max_message_bytes,
-        linger_ms=5,
+        # No linger: a stage sends a whole batch before it awaits any acknowledgement, so records
+        # group into requests anyway; lingering only delayed each light-traffic hop (5 ms took p50
+        # at 20 documents/s from 35 to 58 ms).
+        linger_ms=0,
         graceful_timeout=settings.graceful_timeout_s,
         middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=f"ecowire-{stage_name}")],
     )
