@@ -19,7 +19,6 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from ecowire_schemas.common import H_INGESTED_AT, H_REPROCESS
 
@@ -27,6 +26,7 @@ from .core.clients import start_client
 from .core.logs import get_logger
 from .core.records import decode_headers
 from .core.settings import Settings
+from .core.topics_admin import topic_partitions
 
 log = get_logger("ecowire.reprocess")
 
@@ -101,13 +101,7 @@ class Report:
 
 
 async def _partitions(settings: Settings, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="ecowire-reprocess")
-    await start_client(admin, settings.bootstrap_servers)
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    found = sorted(p["partition"] for p in described.get("partitions", []))
+    found = await topic_partitions(settings, topic, client_id="ecowire-reprocess")
     if not found:
         raise TopicMissing(f"topic {topic} does not exist (create the topics first: `ecowire topics create`)")
     return found

@@ -20,10 +20,10 @@ from typing import Any, TextIO
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from ..core.clients import start_client
 from ..core.settings import Settings, get_settings
+from ..core.topics_admin import topic_partitions
 from .view import QUERIES, ResultsView
 
 
@@ -88,13 +88,7 @@ def query_http(url: str, what: str, filters: dict[str, str], ident: str | None,
 
 
 async def partitions(settings: Settings, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="ecowire-query")
-    await start_client(admin, settings.bootstrap_servers)
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    found = sorted(p["partition"] for p in described.get("partitions", []))
+    found = await topic_partitions(settings, topic, client_id="ecowire-query")
     if not found:
         raise ValueError(f"topic {topic} does not exist")
     return found

@@ -10,7 +10,7 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from ecowire_schemas.topics import TOPICS, TopicSpec
 
-from .clients import BrokerUnreachable
+from .clients import BrokerUnreachable, start_client
 from .logs import get_logger
 from .settings import Settings
 
@@ -104,3 +104,14 @@ async def ensure_topics(
         return created
     finally:
         await admin.close()
+
+
+async def topic_partitions(settings: Settings, topic: str, client_id: str = "ecowire-admin") -> list[int]:
+    """The partition numbers of `topic`, sorted; empty when the topic does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id=client_id)
+    await start_client(admin, settings.bootstrap_servers)
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(p["partition"] for p in described.get("partitions", []))
