@@ -36,6 +36,7 @@ from .clients import BrokerUnreachable, start_client
 from .lag import watch_lag
 from .logs import configure_logging, get_logger
 from .partitions import Partitions
+from .polling import long_poll
 from .records import InRecord, from_consumer_record
 from .settings import Settings, get_settings
 from .stage import Stage, StageRunner
@@ -194,7 +195,7 @@ def build_app(
 def _subscribe(broker: KafkaBroker, settings: Settings, stage: Stage, runner: StageRunner) -> Any:
     topic = settings.topic(stage.input_base)
     gate = stage.partitions
-    subscriber = broker.subscriber(
+    subscriber = long_poll(broker.subscriber(
         topic,
         title=f"{stage.name}:{topic}",
         description=channels.spec(stage.input_base).description,
@@ -209,11 +210,11 @@ def _subscribe(broker: KafkaBroker, settings: Settings, stage: Stage, runner: St
         # What the consumer has, up to a bound; with light traffic a batch is one record, at once.
         batch=True,
         max_records=stage.max_records or settings.batch_max_records,
-        batch_timeout_ms=settings.batch_wait_ms,
+        batch_timeout_ms=settings.poll_wait_ms,
         parser=parse_safely,
         decoder=raw_body,
         listener=gate,
-    )
+    ))
     if gate is not None:
         gate.bind(topic, lambda: getattr(subscriber, "consumer", None), settings.publish_retry_backoff_s)
 

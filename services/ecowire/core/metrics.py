@@ -47,6 +47,13 @@ PROCESSING_SECONDS = Histogram(
     ["stage"],
     buckets=LATENCY_BUCKETS,
 )
+BATCH_RECORDS = Histogram(
+    "ecowire_batch_records",
+    "Input records per batch a stage processed (what its consumer had, up to ECOWIRE_BATCH_MAX_RECORDS): "
+    "small under light traffic, large while a backlog drains.",
+    ["stage"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
 STAGE_LATENCY_SECONDS = Histogram(
     "ecowire_stage_latency_seconds",
     "Time from ingest (header ecowire-ingested-at) until the stage's output was acknowledged.",
@@ -141,6 +148,7 @@ def init_stage(stage: str, output_topics: Iterable[str] = (), reasons: Iterable[
         PRODUCED.labels(stage, topic)
     PUBLISH_FAILURES.labels(stage)
     PROCESSING_SECONDS.labels(stage)
+    BATCH_RECORDS.labels(stage)
     STAGE_LATENCY_SECONDS.labels(stage)
     for metric, values in KNOWN_LABELS.get(stage, {}).items():
         for value in values:
@@ -154,6 +162,7 @@ CATALOGUE: tuple[MetricWrapperBase, ...] = (
     PRODUCED,
     PUBLISH_FAILURES,
     PROCESSING_SECONDS,
+    BATCH_RECORDS,
     STAGE_LATENCY_SECONDS,
     END_TO_END_SECONDS,
     LAST_RESULT_TIMESTAMP,

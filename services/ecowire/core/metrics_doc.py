@@ -55,7 +55,8 @@ def _buckets(metric: MetricWrapperBase) -> str:
     if not bounds:
         return ""
     shown = ", ".join(f"{b:g}" for b in bounds if b != float("inf"))
-    return f" Buckets (s): {shown}."
+    unit = " (s)" if metric._name.endswith("_seconds") else ""
+    return f" Buckets{unit}: {shown}."
 
 
 def _cell(text: str) -> str:

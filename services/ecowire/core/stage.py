@@ -267,6 +267,7 @@ class StageRunner:
     def _observe(self, verdicts: list[Verdict], elapsed: float) -> None:
         name = self.stage.name
         now = datetime.now(UTC)
+        metrics.BATCH_RECORDS.labels(name).observe(len(verdicts))
         for v in verdicts:
             metrics.MESSAGES.labels(name, "ok" if v.reason is None else "dead_lettered").inc()
             metrics.PROCESSING_SECONDS.labels(name).observe(elapsed / len(verdicts))

@@ -113,3 +113,15 @@ async def test_history_pages_through_every_source() -> None:
     idle = make_app(ResultsView(), lambda: (True, {}), _metrics, history=state_history({}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=idle), base_url="http://t") as http:
         assert (await http.get(f"/events/{hot.event_id}/history")).status_code == 503
+
+
+def test_view_parses_on_read_and_drops_what_is_not_a_result() -> None:
+    view, state = _view()
+    key = next(k for k in state.all_results() if k.startswith("person:"))
+    view.apply(key, b'{"type": "person", "no": "such result"}')
+    view.apply("person:junk", b"\xff not json")
+    assert view.counts()["person"] == sum(1 for k in state.all_results() if k.startswith("person:")) + 1
+    people = view.query("people", {})
+    assert all(p.type == "person" for p in people)  # type: ignore[attr-defined]
+    assert view.get("person", key.split(":", 1)[1]) is None and view.invalid == 2
+    assert key not in view.results and "person:junk" not in view.results
