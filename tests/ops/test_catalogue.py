@@ -67,7 +67,8 @@ def test_names_follow_conventions_and_labels_are_bounded() -> None:
         assert str(m._documentation).strip(), name
         assert set(m._labelnames) <= BOUNDED_LABELS, f"{name}: {set(m._labelnames) - BOUNDED_LABELS}"
         if metrics.metric_type(m) == "histogram":
-            assert name.endswith("_seconds"), f"{name}: histograms here measure time, in seconds"
+            # a unit suffix: time in seconds, or a count of records (batch sizes)
+            assert name.endswith(("_seconds", "_records")), f"{name}: a histogram's name ends with its unit"
 
 
 def test_the_issue_s_metrics_are_in_the_catalogue() -> None:
