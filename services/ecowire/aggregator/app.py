@@ -41,6 +41,7 @@ from ..core.stage import Stage
 from ..core.store import ChangelogStore
 from ..core.topics_admin import ensure_topics
 from .assemble import Assembler
+from .heap import Freezer
 from .hooks import AggregateHooks, AssembleHooks, StateLoader, observe_state
 from .http import make_app, state_history
 from .logic import AggregatorState, Update
@@ -65,7 +66,8 @@ class Aggregator:
         self.store: ChangelogStore[AggregatorState] = ChangelogStore(
             settings, self.state_topic, StateLoader, client_id=f"ecowire-{STAGE}-restore")
         self.assembling = Partitions(f"{STAGE}-assemble", AssembleHooks(self.assembler))
-        self.aggregating = Partitions(STAGE, AggregateHooks(self.store))
+        self.freezer = Freezer()
+        self.aggregating = Partitions(STAGE, AggregateHooks(self.store, self.freezer))
         self.view = ResultsView()
         self.running = False
         self._view_task: asyncio.Task[None] | None = None
@@ -138,6 +140,7 @@ class Aggregator:
                 metrics.AGGREGATES.labels(out.kind).inc()
         new = update.new_article
         if new is not None:
+            self.freezer.grew()
             now = datetime.now(UTC)
             metrics.END_TO_END_SECONDS.observe(max(0.0, (now - new.ingested_at).total_seconds()))
             metrics.LAST_RESULT_TIMESTAMP.set(now.timestamp())

@@ -10,6 +10,7 @@ from ..core.logs import get_logger
 from ..core.partitions import PartitionHooks, Start
 from ..core.store import ChangelogStore
 from .assemble import Assembler
+from .heap import Freezer
 from .logic import AggregatorState
 from .state import RestoredState
 
@@ -53,8 +54,9 @@ class AggregateHooks(PartitionHooks):
     applied, and start after its last applied offset (or at the beginning of the compacted bundles
     topic when there is no state, so a lost changelog is rebuilt from the bundles)."""
 
-    def __init__(self, store: ChangelogStore[AggregatorState]) -> None:
+    def __init__(self, store: ChangelogStore[AggregatorState], freezer: Freezer | None = None) -> None:
         self.store = store
+        self.freezer = freezer or Freezer()
 
     async def on_assigned(self, partitions: frozenset[int]) -> Mapping[int, Start]:
         starts: dict[int, Start] = {}
@@ -67,6 +69,8 @@ class AggregateHooks(PartitionHooks):
             log.info("state_restored", partition=p, articles=state.key_count(), changelog_records=restored.records,
                      kept_in_memory=restored.kept, applied_offset=state.applied_offset,
                      seconds=round(restored.seconds, 3))
+        if partitions:
+            self.freezer.freeze()  # the restored state is long-lived: no collection walks it again
         return starts
 
     async def on_revoked(self, partitions: frozenset[int]) -> None:
