@@ -198,6 +198,11 @@ def overview(lay: Layout) -> None:
                    unit="ops"), 12, 8)
     lay.add(bars("Dead letters by stage and reason", "Which stage dead-lettered what, and why (since start)?",
                  "sum by (stage, reason) (ecowire_dead_letters_total) > 0", "{{stage}}: {{reason}}"), 12, 8)
+    lay.add(series("Records per batch", "How full are the stages' batches: one or two records under light "
+                   "traffic, up to ECOWIRE_BATCH_MAX_RECORDS while a backlog drains?",
+                   [Q(f"sum by (stage) (rate(ecowire_batch_records_sum[{RI}])) / "
+                      f"clamp_min(sum by (stage) (rate(ecowire_batch_records_count[{RI}])), 1e-9)", "{{stage}}")]),
+            24, 6)
 
 
 def stage_row(lay: Layout, stage: str) -> None:
