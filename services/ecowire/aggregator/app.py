@@ -182,6 +182,7 @@ class Aggregator:
             "state_keys": {str(p): s.key_count() for p, s in self.store.values.items()},
             "open_articles": self.assembler.open_count(),
             "results_view": self.view.counts(),
+            "results_view_invalid": self.view.invalid,  # values dropped on first read (logged)
         }
 
     async def _check_partitions(self) -> None:
@@ -213,7 +214,7 @@ class Aggregator:
                     for r in records:
                         try:
                             self.view.apply(r.key.decode("utf-8") if r.key else "", r.value)
-                        except ValueError as e:
+                        except ValueError as e:  # a key that is not UTF-8 (values are checked on read)
                             log.warning("results_view_skipped", offset=r.offset, partition=r.partition,
                                         error=str(e)[:300])
         finally:

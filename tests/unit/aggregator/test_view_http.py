@@ -125,3 +125,13 @@ def test_view_parses_on_read_and_drops_what_is_not_a_result() -> None:
     assert all(p.type == "person" for p in people)  # type: ignore[attr-defined]
     assert view.get("person", key.split(":", 1)[1]) is None and view.invalid == 2
     assert key not in view.results and "person:junk" not in view.results
+
+
+def test_health_reports_the_results_the_view_dropped() -> None:
+    from ecowire.aggregator.app import Aggregator
+    from ecowire.core.settings import Settings
+
+    aggregator = Aggregator(Settings())
+    aggregator.view.apply("person:x", b"not a result")
+    assert aggregator.view.get("person", "x") is None
+    assert aggregator.health()[1]["results_view_invalid"] == 1
