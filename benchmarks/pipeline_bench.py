@@ -95,11 +95,24 @@ class Service:
         return cpu_seconds(self.proc.pid)
 
 
+# Environment of one stage's processes beyond the settings (`--extractor-workers`).
+STAGE_ENV: dict[str, dict[str, str]] = {}
+
+
+def broker_cpu() -> float | None:
+    """CPU seconds of the local broker (deploy/kafka/kafka.sh's pid file), None when not found."""
+    pidfile = ROOT / ".kafka-data" / "kafka.pid"
+    try:
+        return cpu_seconds(int(pidfile.read_text().strip()))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def start(settings: Settings, stages: Iterable[tuple[str, int]], log_dir: Path) -> list[Service]:
     out = []
     for stage, port in stages:
         env = {**os.environ, **settings.to_env(), "ECOWIRE_HTTP_PORT": str(port), "ECOWIRE_HTTP_HOST": "127.0.0.1",
-               "ECOWIRE_FETCH_POLL_SOURCES": "false"}
+               "ECOWIRE_FETCH_POLL_SOURCES": "false", **STAGE_ENV.get(stage, {})}
         log = open(log_dir / f"{stage}-{port}.log", "ab")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen([sys.executable, "-m", f"ecowire.{stage}"], env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
@@ -256,11 +269,17 @@ def burst(requests: list[IngestRequest], logs: Path) -> dict[str, object]:
     services = start(settings, ports(STAGES), logs)
     try:
         before = {s.stage: s.cpu() for s in services}
+        broker_before, bench_before = broker_cpu(), time.process_time()
         t0 = time.monotonic()
         asyncio.run(publish_requests(settings, requests))
         got = asyncio.run(collect_results(settings, len(requests), timeout_s=900))
         wall = time.monotonic() - t0
-        cpu = {s.stage: (s.cpu() - before[s.stage]) / max(1, len(got)) for s in services}
+        n = max(1, len(got))
+        cpu = {s.stage: (s.cpu() - before[s.stage]) / n for s in services}
+        broker_after = broker_cpu()
+        others = {"benchmark (publish, read results)": (time.process_time() - bench_before) / n}
+        if broker_before is not None and broker_after is not None:
+            others["broker"] = (broker_after - broker_before) / n
     finally:
         stop(services)
     # The same documents through the stage functions in this process (the normalizer's input is
@@ -274,7 +293,7 @@ def burst(requests: list[IngestRequest], logs: Path) -> dict[str, object]:
         extract(a)
     inproc_ext = (time.process_time() - t) / len(arts)
     return {"docs": len(requests), "results": len(got), "wall": wall, "docs_per_s": len(got) / wall,
-            "cpu": cpu, "inproc": {"normalizer": inproc_norm, "extractor": inproc_ext},
+            "cpu": cpu, "others": others, "inproc": {"normalizer": inproc_norm, "extractor": inproc_ext},
             "lat": latencies(got)}
 
 
@@ -303,8 +322,11 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--burst", type=int, default=1000)
     ap.add_argument("--scale", type=int, default=600)
+    ap.add_argument("--extractor-workers", type=int, default=1,
+                    help="ECOWIRE_WORKERS of the extractor in the sustained and burst phases")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "pipeline.md"))
     args = ap.parse_args()
+    STAGE_ENV["extractor"] = {"ECOWIRE_WORKERS": str(args.extractor_workers)}
     records = list(corpus.read())
     requests = [corpus.request(r) for r in records]
     settings = Settings()
@@ -329,11 +351,13 @@ def main() -> int:
     cpu: dict[str, float] = b["cpu"]  # type: ignore[assignment]
     inproc: dict[str, float] = b["inproc"]  # type: ignore[assignment]
     blat: list[float] = b["lat"]  # type: ignore[assignment]
+    others: dict[str, float] = b["others"]  # type: ignore[assignment]
     lines += [
         "# Pipeline benchmark (end to end, four services, real local broker, real corpus)",
         "",
         f"Run: `python benchmarks/pipeline_bench.py --rates {args.rates} --seconds {args.seconds:g} "
-        f"--burst {args.burst} --scale {args.scale}` on {platform.machine()}, Python {platform.python_version()}, "
+        f"--burst {args.burst} --scale {args.scale} --extractor-workers {args.extractor_workers}` "
+        f"on {platform.machine()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} cores shared by the broker, the services and the benchmark; {time.strftime('%Y-%m-%d')}.",
         f"Documents: the articles of `../shared/corpus` ({statistics.mean(len(r.text) for r in records):.0f} "
         "characters on average), published as inline text requests.",
@@ -350,14 +374,17 @@ def main() -> int:
         f"{b['results']} results in {b['wall']:.1f} s: **{b['docs_per_s']:.1f} documents/s**; latency p50 "
         f"{pct(blat, 50):.1f} s, p99 {pct(blat, 99):.1f} s (queueing included).",
         "",
-        "CPU per article (ms): each service's process and its worker process, next to its stage function "
-        "in one process on the same documents.",
+        "CPU per article (ms): each service's process and its worker processes, next to its stage function "
+        f"in one process on the same documents. The extractor ran {args.extractor_workers} worker process(es) "
+        "(`ECOWIRE_WORKERS`).",
         "",
         "| service | service CPU | stage function | ratio |",
         "|---|---:|---:|---:|",
         *(f"| {st} | {cpu[st] * 1000:.1f} | "
           + (f"{inproc[st] * 1000:.1f} | {cpu[st] / inproc[st]:.2f} |" if st in inproc else "— | — |")
           for st in STAGES),
+        *(f"| {name} | {v * 1000:.1f} | — | — |" for name, v in others.items()),
+        f"| **all** | {(sum(cpu.values()) + sum(others.values())) * 1000:.1f} | — | — |",
         "",
         f"## Scale-out: {len(arts)} articles pre-filled on articles.v1, drained by extractor replicas",
         "",

@@ -74,9 +74,11 @@ class Aggregator:
         self.stages = (
             Stage(STAGE, "facts", FactsRecord, self.assemble, outputs=("aggregator-bundles",),
                   group=f"{STAGE}-assemble", partitions=self.assembling),
-            # One bundle per batch: a failure restores the state before the next bundle is applied.
+            # Bundles in batches: after a failed apply (`aggregating.lose`) the runtime leaves the
+            # batch's later bundles of that partition unhandled and uncommitted; they are read
+            # again once the state is restored from the changelog.
             Stage(STAGE, "aggregator-bundles", ArticleBundle, self.aggregate, outputs=("results", "aggregator-state"),
-                  partitions=self.aggregating, rejected=self.mark_consumed, max_records=1),
+                  partitions=self.aggregating, rejected=self.mark_consumed),
         )
 
     # ------------------------------------------------------------------ step 1: assemble

@@ -146,7 +146,7 @@ def build_app(
         # Series exist from the first scrape, so rate() sees the first burst of work.
         metrics.init_stage(stage.name)
         runner = StageRunner(stage, BrokerProducer(broker), settings.topic("dlq"), settings.max_message_bytes,
-                             settings.time_budget_s)
+                             settings.time_budget_s, settings.workers)
         runners.append(runner)
         subscribers.append(_subscribe(broker, settings, stage, runner))
     channels.declare_publishers(broker, settings, name, tuple(dict.fromkeys(o for s in stages for o in s.outputs)),
@@ -156,7 +156,7 @@ def build_app(
 
     async def start_workers() -> None:
         for runner in runners:
-            await runner.start()  # the worker process loads its models before the first input
+            await runner.start()  # the worker processes load their models before the first input
 
     async def start_lag_monitor() -> None:
         nonlocal lag_task
@@ -218,9 +218,16 @@ def _subscribe(broker: KafkaBroker, settings: Settings, stage: Stage, runner: St
     if gate is not None:
         gate.bind(topic, lambda: getattr(subscriber, "consumer", None), settings.publish_retry_backoff_s)
 
-    async def handle(body: Any, msg: KafkaMessage) -> None:
+    async def handle(body: Any) -> None:
         # Before any await: which partitions were ready when this batch was fetched.
         snapshot = gate.snapshot() if gate is not None else {}
+        # The message from the context, not from a `msg: KafkaMessage` parameter: fast_depends
+        # resolves such a parameter with a synchronous call it hands to a thread, a thread hop
+        # per batch (a tenth of the aggregator's CPU in a burst, with its futex wake-ups). Read
+        # at call time: the application replaces the broker's context when it takes the broker.
+        msg: KafkaMessage | None = broker.context.get_local("message")
+        if msg is None:
+            raise RuntimeError(f"{stage.name}: no message in FastStream's context")
         raw = msg.raw_message
         records = [from_consumer_record(r) for r in (raw if isinstance(raw, tuple) else (raw,))]
         if not records:
@@ -266,7 +273,7 @@ async def process_partitioned(stage: Stage, runner: StageRunner, gate: Partition
         if not todo:
             return
         try:
-            await runner.process_batch(todo)
+            produced = await runner.process_batch(todo)
         except WorkerStopped:
             log.info("stopping_batch_not_committed", stage=stage.name, records=len(todo))
             return
@@ -275,11 +282,13 @@ async def process_partitioned(stage: Stage, runner: StageRunner, gate: Partition
             await gate.reset(frozenset(r.partition for r in todo))
             return
         ends: dict[int, int] = {}
-        for r in todo:
-            ends[r.partition] = max(ends.get(r.partition, 0), r.offset + 1)
+        for r, out in zip(todo, produced, strict=True):
+            if out is not None:  # None: left for after the partition's restore, never committed
+                ends[r.partition] = max(ends.get(r.partition, 0), r.offset + 1)
         offsets = {TopicPartition(todo[0].topic, p): gate.hooks.commit_offset(p, end) for p, end in ends.items()}
         try:
-            await consumer.commit(offsets)
+            if offsets:  # aiokafka commits everything consumed when handed no offsets
+                await consumer.commit(offsets)
         except KafkaError as e:
             # The partition moved to another member during a rebalance: it starts from the last
             # successful commit, and everything after it is applied idempotently.

@@ -109,6 +109,10 @@ class Partitions(ConsumerRebalanceListener):
         self._lost.add(partition)
         self.ready.discard(partition)
 
+    def is_lost(self, partition: int) -> bool:
+        """Whether the stage lost the partition's state during the batch in hand."""
+        return partition in self._lost
+
     async def settle(self) -> None:
         """After a batch: prepare the partitions the stage lost while handling it (under `lock`)."""
         lost, self._lost = frozenset(self._lost), set()

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # the input dead-lettered as `timeout`. Real articles take milliseconds; the largest accepted
     # article (`max_article_chars`) takes well under a third of it.
     time_budget_s: float = Field(default=60.0, gt=0)
+    # Worker processes for a stage's CPU-bound step (the normalizer's and the extractor's): each
+    # takes about one core when busy. One suits a machine shared by every service; give the
+    # extractor more where it has cores of its own (its model runs one thread per process).
+    workers: int = Field(default=1, ge=1)
     # A stage takes what its consumer has, up to this many records, and commits once per batch.
     # A poll returns as soon as there are records; an empty one returns after `poll_wait_ms` and the
     # next starts at once (`core/polling.py`), so the wait costs no latency, only idle wake-ups:

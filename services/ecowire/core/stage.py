@@ -32,7 +32,7 @@ from . import metrics
 from .logs import get_logger
 from .partitions import Partitions
 from .records import InRecord, OutRecord, Reject, dead_letter_message, decode, ingested_at
-from .worker import BudgetedWorker, BudgetExceeded, WorkerDied
+from .worker import BudgetExceeded, WorkerDied, WorkerPool
 
 log = get_logger("ecowire.stage")
 
@@ -95,6 +95,9 @@ class Verdict:
     outputs: list[OutRecord] = field(default_factory=list)
     reason: str | None = None
     error: BaseException | None = None
+    # Not handled: its partition's state was lost earlier in the batch (`Partitions.lose`). It is
+    # neither produced for nor committed; the partition is read again from its restored state.
+    skipped: bool = False
 
     def reject(self, reason: str, error: BaseException) -> None:
         self.outputs, self.reason, self.error = [], reason, error
@@ -109,7 +112,7 @@ class StageRunner:
     """
 
     def __init__(self, stage: Stage, producer: Producer, dlq_topic: str,
-                 max_message_bytes: int = 8 * 1024 * 1024, time_budget_s: float = 60.0) -> None:
+                 max_message_bytes: int = 8 * 1024 * 1024, time_budget_s: float = 60.0, workers: int = 1) -> None:
         self.stage = stage
         self.producer = producer
         self.dlq_topic = dlq_topic
@@ -117,10 +120,10 @@ class StageRunner:
         self.time_budget_s = time_budget_s
         self._adapter = stage.adapter()
         self._is_async = inspect.iscoroutinefunction(stage.handle)
-        self.worker = BudgetedWorker(time_budget_s, stage.warm) if stage.work is not None else None
+        self.worker = WorkerPool(workers, time_budget_s, stage.warm) if stage.work is not None else None
 
     async def start(self) -> None:
-        """Start the worker process (if the stage has a `work` step) before the first input."""
+        """Start the worker processes (if the stage has a `work` step) before the first input."""
         if self.worker is not None:
             await self.worker.start()
 
@@ -130,12 +133,14 @@ class StageRunner:
 
     async def process(self, record: InRecord) -> list[OutRecord]:
         """One record: `process_batch([record])`, returning what was produced for it."""
-        return (await self.process_batch([record]))[0]
+        return (await self.process_batch([record]))[0] or []
 
-    async def process_batch(self, records: Sequence[InRecord]) -> list[list[OutRecord]]:
+    async def process_batch(self, records: Sequence[InRecord]) -> list[list[OutRecord] | None]:
         """Handle a batch and produce its outputs and dead letters, all confirmed by the broker.
 
-        Returns what was produced per record (nothing for a dead-lettered one). Raises when
+        Returns what was produced per record (nothing for a dead-lettered one), None for a record
+        left unhandled because its partition's state was lost before it (a stage with partition
+        hooks): it must not be committed. Raises when
         producing failed for a reason that can pass, or `WorkerStopped` at shutdown: the caller
         must then NOT commit the batch (it is read again; ids are deterministic).
         """
@@ -150,11 +155,15 @@ class StageRunner:
         if self.worker is not None:
             await self._work(todo)
         else:
+            gate = self.stage.partitions
             for v in todo:
+                if gate is not None and gate.is_lost(v.record.partition):
+                    v.skipped = True  # handled again once the partition's state is restored
+                    continue
                 await self._handle(v)
         await self._produce(verdicts)
         self._observe(verdicts, time.perf_counter() - started)
-        return [v.outputs for v in verdicts]
+        return [None if v.skipped else v.outputs for v in verdicts]
 
     async def _work(self, todo: list[Verdict]) -> None:
         """The stage's step for every input in the worker process, then `handle` here (cheap)."""
@@ -269,6 +278,8 @@ class StageRunner:
         now = datetime.now(UTC)
         metrics.BATCH_RECORDS.labels(name).observe(len(verdicts))
         for v in verdicts:
+            if v.skipped:
+                continue  # counted when it is handled
             metrics.MESSAGES.labels(name, "ok" if v.reason is None else "dead_lettered").inc()
             metrics.PROCESSING_SECONDS.labels(name).observe(elapsed / len(verdicts))
             t0 = ingested_at(v.record)

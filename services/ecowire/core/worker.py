@@ -10,6 +10,9 @@ per-task timeout either, and pebble, which has one, is LGPL.
 
     worker = BudgetedWorker(budget_s=60, warm=load_models)
     result = await worker.run(extract, article)   # BudgetExceeded / WorkerDied / the step's own error
+
+`WorkerPool` runs several such children side by side (`Settings.workers`), so one service can use
+more than one core for a CPU-bound step; each input keeps its own budget and its own outcome.
 """
 
 from __future__ import annotations
@@ -214,3 +217,49 @@ async def _readable(conn: Connection, timeout_s: float, interrupt: asyncio.Event
         for w in waits:
             w.cancel()
     return ready.is_set()
+
+
+class WorkerPool:
+    """`size` budgeted workers; a batch is dealt out to them in turn and run at once.
+
+    Dealt in turn (input i to worker i mod size), not cut in halves: neighbouring inputs of a
+    batch are often alike in size, so each worker gets a similar share of the work. Outcomes come
+    back in input order, whichever worker ran them."""
+
+    def __init__(self, size: int, budget_s: float, warm: Callable[[], None] | None = None) -> None:
+        if size < 1:
+            raise ValueError(f"a pool needs at least one worker, not {size}")
+        self.workers = [BudgetedWorker(budget_s, warm) for _ in range(size)]
+
+    @property
+    def restarts(self) -> int:
+        return sum(w.restarts for w in self.workers)
+
+    @property
+    def pids(self) -> list[int]:
+        return [pid for w in self.workers if (pid := w.pid) is not None]
+
+    async def start(self) -> None:
+        await asyncio.gather(*(w.start() for w in self.workers))
+
+    async def run_many(self, fn: Callable[[A], R], args: Sequence[A]) -> list[Outcome[R]]:
+        """As `BudgetedWorker.run_many`, over the pool. Raises `WorkerStopped` (shutdown) only."""
+        n = min(len(self.workers), len(args))
+        if n <= 1:
+            return await self.workers[0].run_many(fn, args)
+        tasks = [asyncio.ensure_future(self.workers[k].run_many(fn, args[k::n])) for k in range(n)]
+        try:
+            shares = await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:  # one failed (shutdown) or we were cancelled: the others' work is moot
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        out: list[Outcome[R]] = [Outcome() for _ in args]
+        for k, share in enumerate(shares):
+            out[k::n] = share
+        return out
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()

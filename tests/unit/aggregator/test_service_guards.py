@@ -161,12 +161,13 @@ async def test_records_before_restore_are_dropped_and_replays_skipped(monkeypatc
     await h.prepared()
     await h.batch([_rec(3, bundles[3])], snapshot=early)  # fetched before, handled after: dropped too
     assert producer.sent == [] and h.consumer.commits == []
-    for i in (1, 3, 4, 5):  # one bundle per batch, as the stage is configured
+    await h.batch([_rec(1, bundles[1]), _rec(3, bundles[3])])  # a replay and a new bundle in one batch
+    for i in (4, 5):
         await h.batch([_rec(i, bundles[i])])
 
     assert h.consumer.seeks == [3]  # positioned after the last applied offset
     assert h.consumer.paused == set()  # resumed once restored
-    assert h.consumer.commits == [3, 4, 5, 6]  # the replay of 1 was skipped and moved nothing back
+    assert h.consumer.commits == [4, 5, 6]  # the replay of 1 was skipped and moved nothing back
     articles = [k for k in producer.keys(SETTINGS.topic("results")) if k.startswith("article:")]
     assert articles == [f"article:{arts[i].record.article_id}" for i in (3, 4, 5)]
     state = agg.store.get(0)
@@ -256,6 +257,51 @@ async def test_a_bundle_that_breaks_the_state_is_dead_lettered_and_the_state_res
     await h.batch([_rec(2, bundles[2])])
     assert h.consumer.commits[-1] == 3
     assert f"article:{arts[2].record.article_id}" in producer.keys(SETTINGS.topic("results"))
+
+
+async def test_bundles_after_a_broken_one_in_a_batch_wait_for_the_restored_state(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of four bundles, the second of which breaks the state: the first is applied and
+    published, the second dead-lettered, the last two neither handled nor committed (the state
+    they would meet is not trusted); after the restore they are applied to the restored state."""
+    arts, bundles = _bundles(5, seed=6)
+    changelog = _changelog(bundles, 1)
+    reads = _fake_changelog(monkeypatch, changelog)
+    agg = Aggregator(SETTINGS)
+    producer = FakeProducer()
+    h = Harness(agg.stages[1], TP, producer)
+    await h.assign()
+    await h.prepared()
+    state = agg.store.get(0)
+    assert state is not None
+    real_apply = state.apply
+
+    def break_on_2(bundle: ArticleBundle, offset: int, now: datetime) -> Any:
+        if offset == 2:
+            raise ValueError("a bug")
+        return real_apply(bundle, offset, now)
+
+    monkeypatch.setattr(state, "apply", break_on_2)
+    await h.batch([_rec(i, bundles[i]) for i in (1, 2, 3, 4)])
+
+    (_, _, _, headers), = [s for s in producer.sent if s[0] == SETTINGS.topic("dlq")]
+    assert DeadLetter.from_headers(headers).reason == "stage_error"
+    results = producer.keys(SETTINGS.topic("results"))
+    assert f"article:{arts[1].record.article_id}" in results
+    assert not any(f"article:{arts[i].record.article_id}" in results for i in (2, 3, 4))
+    assert h.consumer.commits == [3]  # up to the dead-lettered bundle, not past the unhandled ones
+
+    changelog += [((k or b"").decode(), v) for t, k, v, _ in producer.sent if t == agg.state_topic]
+    await h.prepared()
+    restored = agg.store.get(0)
+    assert len(reads) == 2 and restored is not None and restored is not state
+    assert restored.applied_offset == 2 and h.consumer.seeks[-1] == 3
+    await h.batch([_rec(i, bundles[i]) for i in (3, 4)])
+    assert h.consumer.commits[-1] == 5
+    results = producer.keys(SETTINGS.topic("results"))
+    assert all(f"article:{arts[i].record.article_id}" in results for i in (3, 4))
+    assert restored.key_count() == 4  # 0, 1, 3 and 4: the broken bundle never entered the state
 
 
 def test_every_stage_of_the_aggregator_has_partition_hooks() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from ecowire.core.records import InRecord, OutRecord, Reject
 from ecowire.core.stage import Stage, StageRunner
-from ecowire.core.worker import BudgetedWorker, BudgetExceeded, WorkerDied, WorkerStopped
+from ecowire.core.worker import BudgetedWorker, BudgetExceeded, WorkerDied, WorkerPool, WorkerStopped
 from ecowire_schemas import DeadLetter, IngestRequest
 
 from .test_stage_runner import SizeCheckingProducer
@@ -176,3 +176,63 @@ async def test_a_batch_goes_on_past_an_overrun_a_crash_and_an_error() -> None:
     kinds = [type(o.error).__name__ if o.error else o.value for o in outcomes]
     assert kinds == ["a:1", "BudgetExceeded", "b:2", "WorkerDied", "Reject", "c:3"]
     assert worker.restarts == 2
+
+
+def pid_after(arg: tuple[str, float]) -> tuple[int, str]:
+    """The child's pid with the step's result: which worker of a pool ran which input."""
+    return os.getpid(), step(arg)
+
+
+async def test_a_pool_runs_a_batch_in_several_children_and_keeps_its_order() -> None:
+    pool = WorkerPool(2, budget_s=3)
+    try:
+        await pool.start()
+        assert len(set(pool.pids)) == 2
+        args = [("a", 1), ("spin", 60), ("b", 2), ("die", 0), ("reject", 0), ("c", 3), ("d", 4)]
+        outcomes = await pool.run_many(pid_after, args)
+    finally:
+        pool.close()
+    kinds = [type(o.error).__name__ if o.error else o.value[1] for o in outcomes]  # type: ignore[index]
+    assert kinds == ["a:1", "BudgetExceeded", "b:2", "WorkerDied", "Reject", "c:3", "d:4"]
+    ran_by = {o.value[0] for o in outcomes if o.value is not None}
+    assert len(ran_by) >= 2  # both children worked on the batch
+    assert pool.restarts == 2  # the overrun and the crash each cost only their own child
+
+
+def rendezvous(arg: tuple[str, str]) -> bool:
+    """Leave a mark in a directory and wait (up to 20 s) for the other step's: True only when
+    both steps ran at the same time."""
+    directory, me = arg
+    open(os.path.join(directory, me), "w").close()
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        if len(os.listdir(directory)) == 2:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+async def test_a_pool_runs_its_workers_at_once(tmp_path: os.PathLike[str]) -> None:
+    """Each of two steps waits for the other to have started: only two children at once pass."""
+    pool = WorkerPool(2, budget_s=60)
+    try:
+        outcomes = await pool.run_many(rendezvous, [(str(tmp_path), "a"), (str(tmp_path), "b")])
+    finally:
+        pool.close()
+    assert [o.value for o in outcomes] == [True, True]
+
+
+async def test_a_pool_closed_while_working_raises_worker_stopped() -> None:
+    pool = WorkerPool(2, budget_s=30)
+    await pool.start()
+    run = asyncio.ensure_future(pool.run_many(spin, [30.0, 30.0]))
+    await asyncio.sleep(0.5)
+    pool.close()
+    with pytest.raises(WorkerStopped):
+        await asyncio.wait_for(run, 10)
+    assert pool.pids == []
+
+
+def test_a_pool_needs_a_worker() -> None:
+    with pytest.raises(ValueError):
+        WorkerPool(0, budget_s=1)
