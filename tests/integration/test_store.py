@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from ecowire.core.app import BrokerProducer, make_broker
+from ecowire.core.producer import KafkaProducer
 from ecowire.core.records import InRecord, OutRecord
 from ecowire.core.settings import Settings
 from ecowire.core.stage import Stage, StageRunner
@@ -50,15 +50,14 @@ async def _write(settings: Settings, outputs: list[OutRecord]) -> None:
     async def handle(item: IngestRequest, record: InRecord) -> list[OutRecord]:
         return outputs
 
-    broker = make_broker(settings, "store-test")
-    await broker.connect()
+    producer = KafkaProducer(settings, "store-test")
+    await producer.start()
     try:
-        runner = StageRunner(Stage("store-test", "ingest", IngestRequest, handle), BrokerProducer(broker),
-                             settings.topic("dlq"))
+        runner = StageRunner(Stage("store-test", "ingest", IngestRequest, handle), producer, settings.topic("dlq"))
         value = IngestRequest(content="x").model_dump_json().encode()
         assert await runner.process(InRecord(value=value, key=b"k", topic="in")) == outputs
     finally:
-        await broker.stop()
+        await producer.stop()
 
 
 async def test_write_through_restore_tombstones_and_kept_values(kafka_bootstrap: str) -> None:

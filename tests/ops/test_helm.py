@@ -538,6 +538,16 @@ def test_the_chart_polls_nothing_when_told_not_to(helm: str) -> None:
         validate(doc)
 
 
+def test_worker_processes_are_a_value_of_the_cpu_bound_stages(helm: str, default: list[dict[str, Any]]) -> None:
+    for stage, d in by_stage(default, "Deployment").items():
+        assert env(container(d)).get("ECOWIRE_WORKERS") == ("1" if stage in AUTOSCALED else None), stage
+    more = by_stage(template(helm, None, "extractor.workers=3"), "Deployment")
+    assert env(container(more["extractor"]))["ECOWIRE_WORKERS"] == "3"
+    assert env(container(more["normalizer"]))["ECOWIRE_WORKERS"] == "1"
+    refused = run_helm(helm, "template", "x", str(CHART), "--set", "extractor.workers=0")
+    assert refused.returncode != 0 and "workers" in refused.stderr
+
+
 def manifests(docs: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
     for d in docs:
         yield d["kind"], d["metadata"]["name"]

@@ -138,3 +138,15 @@ def test_the_fetcher_polls_the_real_sources_unless_told_not_to(compose: dict[str
         fs = FetchSettings()
         assert fs.poll_sources is polls and fs.sources_file is not None
     assert len(load_sources(ROOT / "deploy" / "sources.yaml")) >= 15
+
+
+def test_the_extractor_runs_two_model_processes_unless_told_otherwise(compose: dict[str, Any],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecowire.core.settings import Settings
+
+    workers = compose["services"]["extractor"]["environment"]["ECOWIRE_WORKERS"]
+    m = re.fullmatch(r"\$\{ECOWIRE_EXTRACTOR_WORKERS:-(\d+)\}", workers)
+    assert m, "the extractor's workers come from ECOWIRE_EXTRACTOR_WORKERS"
+    monkeypatch.setenv("ECOWIRE_WORKERS", m.group(1))
+    assert Settings().workers == 2
+    assert all("ECOWIRE_WORKERS" not in compose["services"][s]["environment"] for s in STAGES if s != "extractor")

@@ -178,7 +178,8 @@ CATALOGUE: tuple[MetricWrapperBase, ...] = (
 )
 
 # What FastStream's KafkaPrometheusMiddleware exports (faststream 0.7); labels app_name
-# ("ecowire-<stage>"), broker, handler (the topic) / destination, and status / exception_type.
+# ("ecowire-<stage>"), broker, handler (the topic), and status / exception_type. Its publish
+# metrics are not here: stages produce through core/producer.py, not FastStream.
 FASTSTREAM_METRICS: dict[str, str] = {
     "faststream_received_messages_total": "counter",
     "faststream_received_messages_size_bytes": "histogram",
@@ -186,9 +187,6 @@ FASTSTREAM_METRICS: dict[str, str] = {
     "faststream_received_processed_messages_total": "counter",
     "faststream_received_processed_messages_duration_seconds": "histogram",
     "faststream_received_processed_messages_exceptions_total": "counter",
-    "faststream_published_messages_total": "counter",
-    "faststream_published_messages_duration_seconds": "histogram",
-    "faststream_published_messages_exceptions_total": "counter",
 }
 
 

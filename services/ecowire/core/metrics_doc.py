@@ -41,9 +41,11 @@ FASTSTREAM = """
 ## FastStream middleware metrics
 
 `KafkaPrometheusMiddleware` adds these to every service. Labels: `app_name` (`ecowire-<stage>`),
-`broker` (`kafka`), `handler` (the consumed topic) or `destination` (the produced topic), and
-`status` / `exception_type` where named. FastStream counts a failed handler as `acked`, so
-errors are read from the `*_exceptions_total` counters and from `ecowire_dead_letters_total`.
+`broker` (`kafka`), `handler` (the consumed topic), and `status` / `exception_type` where named.
+FastStream counts a failed handler as `acked`, so errors are read from the `*_exceptions_total`
+counters and from `ecowire_dead_letters_total`. Stages produce through the runtime's own producer
+(core/producer.py), not FastStream's, so what they produce is counted by
+`ecowire_records_produced_total` and `ecowire_publish_failures_total` only.
 
 | metric | type |
 |---|---|

@@ -15,11 +15,11 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from faststream.asgi import AsgiFastStream
 
 from ecowire.core.app import build_app, serve
 from ecowire.core.logs import get_logger
+from ecowire.core.producer import KafkaProducer
 from ecowire.core.records import InRecord, OutRecord, ingested_at
 from ecowire.core.settings import Settings, get_settings
 from ecowire.core.stage import Stage
@@ -43,7 +43,7 @@ class FetcherRuntime:
         self.settings: Settings | None = None
         self.fetch_settings: FetchSettings | None = None
         self.ctx: FetchContext | None = None
-        self.producer: AIOKafkaProducer | None = None
+        self.producer: KafkaProducer | None = None
         self.poller: SourcePoller | None = None
         self.lease: PollerLease | None = None
         self.follower: StateFollower | None = None
@@ -58,14 +58,7 @@ class FetcherRuntime:
         self.settings, self.fetch_settings = settings, fs
         sources = load_sources(fs.sources_file) if fs.sources_file and fs.poll_sources else []
         entries, offsets = await load_state_at(settings, fs.state_load_timeout_s)
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers,
-            client_id="ecowire-fetcher-poller",
-            acks="all",
-            enable_idempotence=True,
-            max_request_size=settings.max_message_bytes,
-            linger_ms=5,
-        )
+        self.producer = KafkaProducer(settings, "ecowire-fetcher-poller", linger_ms=5)
         await self.producer.start()
         state = StateStore(entries, writer=self._write_state)
         self.follower = StateFollower(settings, state, offsets)
@@ -116,9 +109,7 @@ class FetcherRuntime:
 
     async def _send(self, topic: str, key: str, value: bytes | None, headers: dict[str, str]) -> Any:
         assert self.producer is not None, "fetcher runtime not started"
-        return await self.producer.send(
-            topic, value, key=key.encode("utf-8"), headers=[(k, v.encode("utf-8")) for k, v in headers.items()]
-        )
+        return await self.producer.send(topic, value, key.encode("utf-8"), headers)
 
     async def _write_state(self, key: str, value: StateValue | None) -> None:
         assert self.settings is not None

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from aiokafka import TopicPartition
@@ -224,10 +224,20 @@ async def test_an_open_article_holds_the_commit_back() -> None:
     assert agg.assembler.open_count() == 0  # its new owner reads the open article again
 
 
-async def test_a_bundle_that_breaks_the_state_is_dead_lettered_and_the_state_restored(
-    monkeypatch: pytest.MonkeyPatch
-) -> None:
-    arts, bundles = _bundles(3, seed=5)
+class _Restored(NamedTuple):
+    arts: list[Any]
+    bundles: list[bytes]
+    changelog: list[tuple[str, bytes | None]]
+    reads: list[Any]
+    agg: Aggregator
+    producer: FakeProducer
+    h: Harness
+    state: AggregatorState
+
+
+async def _restored(monkeypatch: pytest.MonkeyPatch, n: int, seed: int) -> _Restored:
+    """An aggregating stage restored from a changelog that applied bundle 0 of `n`."""
+    arts, bundles = _bundles(n, seed=seed)
     changelog = _changelog(bundles, 1)
     reads = _fake_changelog(monkeypatch, changelog)
     agg = Aggregator(SETTINGS)
@@ -235,12 +245,19 @@ async def test_a_bundle_that_breaks_the_state_is_dead_lettered_and_the_state_res
     h = Harness(agg.stages[1], TP, producer)
     await h.assign()
     await h.prepared()
+    state = agg.store.get(0)
+    assert state is not None
+    return _Restored(arts, bundles, changelog, reads, agg, producer, h, state)
+
+
+async def test_a_bundle_that_breaks_the_state_is_dead_lettered_and_the_state_restored(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arts, bundles, changelog, reads, agg, producer, h, state = await _restored(monkeypatch, 3, seed=5)
 
     def broken(*_: Any) -> Any:
         raise ValueError("a bug")
 
-    state = agg.store.get(0)
-    assert state is not None
     monkeypatch.setattr(state, "apply", broken)
     await h.batch([_rec(1, bundles[1])])
 
@@ -265,16 +282,7 @@ async def test_bundles_after_a_broken_one_in_a_batch_wait_for_the_restored_state
     """A batch of four bundles, the second of which breaks the state: the first is applied and
     published, the second dead-lettered, the last two neither handled nor committed (the state
     they would meet is not trusted); after the restore they are applied to the restored state."""
-    arts, bundles = _bundles(5, seed=6)
-    changelog = _changelog(bundles, 1)
-    reads = _fake_changelog(monkeypatch, changelog)
-    agg = Aggregator(SETTINGS)
-    producer = FakeProducer()
-    h = Harness(agg.stages[1], TP, producer)
-    await h.assign()
-    await h.prepared()
-    state = agg.store.get(0)
-    assert state is not None
+    arts, bundles, changelog, reads, agg, producer, h, state = await _restored(monkeypatch, 5, seed=6)
     real_apply = state.apply
 
     def break_on_2(bundle: ArticleBundle, offset: int, now: datetime) -> Any:

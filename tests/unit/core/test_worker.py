@@ -178,6 +178,17 @@ async def test_a_batch_goes_on_past_an_overrun_a_crash_and_an_error() -> None:
     assert worker.restarts == 2
 
 
+async def test_each_step_of_a_batch_has_the_whole_budget() -> None:
+    # Four steps of 1 s under a 2.5 s budget: the batch takes 4 s, none of its steps overruns.
+    worker = BudgetedWorker(budget_s=2.5)
+    try:
+        outcomes = await worker.run_many(spin, [1.0] * 4)
+    finally:
+        worker.close()
+    assert [o.error for o in outcomes] == [None] * 4 and all(o.value for o in outcomes)
+    assert worker.restarts == 0
+
+
 def pid_after(arg: tuple[str, float]) -> tuple[int, str]:
     """The child's pid with the step's result: which worker of a pool ran which input."""
     return os.getpid(), step(arg)
