@@ -108,3 +108,26 @@ async def test_an_input_over_the_time_budget_is_dead_lettered_and_the_partition_
     assert [json.loads(r.value)["content"] for r in out] == ["BEFORE", "AFTER"]
     assert header(dlq[0], "dlq-reason") == "timeout"
     assert json.loads(dlq[0].value)["content"] == "slow"
+
+
+async def test_an_output_the_producer_refuses_is_dead_lettered_and_the_partition_goes_on(
+    kafka_settings: Settings,
+) -> None:
+    """The runtime's producer (aiokafka) refuses a record over `max_message_bytes` before sending:
+    the input becomes a dead letter `output_too_large` and the next input flows."""
+    s = kafka_settings.model_copy(update={"max_message_bytes": 64 * 1024})
+
+    def inflate(req: IngestRequest, record: InRecord) -> list[OutRecord]:
+        size = 100 * 1024 if req.content == "inflate" else 10
+        return [OutRecord(s.topic("raw"), req.effective_doc_id(), b"x" * size, schema_version=1)]
+
+    docs = ["before", "inflate", "after"]
+    await produce(s.bootstrap_servers, s.topic("ingest"),
+                  [(b"same", IngestRequest(content=d).model_dump_json().encode(), {}) for d in docs])
+    async with TestApp(build_app(Stage("fetcher", "ingest", IngestRequest, inflate), s)):
+        out = await consume(s.bootstrap_servers, s.topic("raw"), until=2, timeout=60)
+        dlq = await consume(s.bootstrap_servers, s.topic("dlq"), until=1, timeout=60)
+    assert [r.value for r in out] == [b"x" * 10, b"x" * 10]
+    assert header(dlq[0], "dlq-reason") == "output_too_large"
+    assert header(dlq[0], "dlq-error-class") == "MessageSizeTooLargeError"
+    assert json.loads(dlq[0].value)["content"] == "inflate"
