@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections.abc import Awaitable
+from typing import Any
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream import TestApp
 
 from ecowire.core.app import build_app
@@ -131,3 +135,89 @@ async def test_an_output_the_producer_refuses_is_dead_lettered_and_the_partition
     assert header(dlq[0], "dlq-reason") == "output_too_large"
     assert header(dlq[0], "dlq-error-class") == "MessageSizeTooLargeError"
     assert json.loads(dlq[0].value)["content"] == "inflate"
+
+
+def sleep_on_slow(req: IngestRequest) -> str:
+    """The stage's work step: three seconds on "slow", at once on anything else."""
+    if req.content == "slow":
+        time.sleep(3.0)
+    return req.content or ""
+
+
+async def committed_total(settings: Settings, group: str) -> int:
+    """How many inputs of the group's topics are committed (the sum of its committed offsets)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        return sum(max(0, m.offset) for m in (await admin.list_consumer_group_offsets(group)).values())
+    finally:
+        await admin.close()
+
+
+async def test_a_long_input_holds_neither_the_next_batches_nor_the_commit_order(kafka_settings: Settings) -> None:
+    """Two workers: the batches read while one long input runs go to the other worker and are
+    produced at once, except the one that shares its key (produced after it); nothing past the
+    long input is committed until it was produced, then everything is."""
+    s = kafka_settings.model_copy(update={"workers": 2, "time_budget_s": 30.0})
+
+    def wrap(req: IngestRequest, record: InRecord, worked: str) -> list[OutRecord]:
+        return [OutRecord(s.topic("raw"), req.effective_doc_id(), IngestRequest(content=worked.upper()))]
+
+    def put(*docs: tuple[bytes, str]) -> Awaitable[None]:
+        return produce(s.bootstrap_servers, s.topic("ingest"),
+                       [(k, IngestRequest(content=d).model_dump_json().encode(), {}) for k, d in docs])
+
+    def contents(records: list[Any]) -> list[str]:
+        return [json.loads(r.value)["content"] for r in records]
+
+    stage = Stage("normalizer", "ingest", IngestRequest, wrap, work=sleep_on_slow)
+    group = s.group_id("normalizer")
+    async with TestApp(build_app(stage, s)):
+        await put((b"w", "warm"))
+        await consume(s.bootstrap_servers, s.topic("raw"), until=1, timeout=60)  # assigned and flowing
+        await put((b"k", "slow"))
+        await asyncio.sleep(0.5)  # "slow" is in a batch of its own, on a worker
+        await put(*[(f"f{i}".encode(), f"fast{i}") for i in range(4)], (b"k", "same-key"))
+        early = await consume(s.bootstrap_servers, s.topic("raw"), until=5, timeout=2.0)
+        during = await committed_total(s, group)
+        out = await consume(s.bootstrap_servers, s.topic("raw"), until=7, timeout=60)
+        await asyncio.sleep(1.0)
+        after = await committed_total(s, group)
+    assert contents(early) == ["WARM", "FAST0", "FAST1", "FAST2", "FAST3"] or sorted(contents(early)) == sorted(
+        ["WARM", "FAST0", "FAST1", "FAST2", "FAST3"]), contents(early)
+    assert during == 1, "only the input before the long one may be committed while it runs"
+    assert contents(out).index("SLOW") < contents(out).index("SAME-KEY")
+    assert after == 7
+
+
+def sleep_a_little(req: IngestRequest) -> str:
+    """The stage's work step: 30 ms per input, so that batches are in flight when the group moves."""
+    time.sleep(0.03)
+    return req.content or ""
+
+
+async def test_a_rebalance_while_batches_are_in_flight_loses_nothing(kafka_settings: Settings) -> None:
+    """A second member joins while the first has batches in flight on two workers: every input
+    has its output and the group ends committed at the end of the topic."""
+    s = kafka_settings.model_copy(update={"workers": 2, "time_budget_s": 30.0, "batch_max_records": 5})
+
+    def wrap(req: IngestRequest, record: InRecord, worked: str) -> list[OutRecord]:
+        return [OutRecord(s.topic("raw"), req.effective_doc_id(), IngestRequest(content=worked.upper()))]
+
+    stage = Stage("normalizer", "ingest", IngestRequest, wrap, work=sleep_a_little)
+    docs = [f"doc{i}" for i in range(400)]
+    await produce(s.bootstrap_servers, s.topic("ingest"),
+                  [(d.encode(), IngestRequest(content=d).model_dump_json().encode(), {}) for d in docs])
+    async with TestApp(build_app(stage, s)):
+        first = await consume(s.bootstrap_servers, s.topic("raw"), until=10, timeout=60)
+        assert len(first) < len(docs), "the first member finished before the second joined"
+        async with TestApp(build_app(stage, s)):
+            want, got = {d.upper() for d in docs}, set()
+            deadline = time.monotonic() + 120
+            while got != want and time.monotonic() < deadline:  # replays may repeat an output
+                got = {json.loads(r.value)["content"]
+                       for r in await consume(s.bootstrap_servers, s.topic("raw"), until=len(docs), timeout=3)}
+            await asyncio.sleep(2.0)
+            committed = await committed_total(s, s.group_id("normalizer"))
+    assert got == want
+    assert committed == len(docs)

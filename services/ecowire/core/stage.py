@@ -6,8 +6,9 @@ Delivery is at-least-once with nothing lost:
 - an input that cannot be processed goes to the dead-letter topic (original bytes and key,
   `dlq-*` headers) and is committed once the dead letter is acknowledged, so one poison message
   never blocks a partition;
-- when producing fails (broker unavailable), the input is not committed: the consumer seeks back
-  and processes it again after a pause. Ids are deterministic, so the retry is harmless.
+- when producing fails (broker unavailable), the input is not committed: its outputs are produced
+  again after a pause (core/pipeline.py), or, for a stage with per-partition state, its partitions
+  are read again from their commits. Ids are deterministic, so the retry is harmless.
 
 No input holds a partition longer than its time budget (`Settings.time_budget_s`): a stage's
 CPU-bound step (`Stage.work`) runs in a child process that is killed when it overruns, and an
@@ -98,6 +99,8 @@ class Verdict:
     # Not handled: its partition's state was lost earlier in the batch (`Partitions.lose`). It is
     # neither produced for nor committed; the partition is read again from its restored state.
     skipped: bool = False
+    started: float = 0.0  # perf_counter when its batch was taken up
+
 
     def reject(self, reason: str, error: BaseException) -> None:
         self.outputs, self.reason, self.error = [], reason, error
@@ -144,8 +147,14 @@ class StageRunner:
         producing failed for a reason that can pass, or `WorkerStopped` at shutdown: the caller
         must then NOT commit the batch (it is read again; ids are deterministic).
         """
-        started = time.perf_counter()
-        verdicts = [Verdict(r) for r in records]
+        verdicts = await self.handle_batch(records)
+        await self.produce_batch(verdicts)
+        return [None if v.skipped else v.outputs for v in verdicts]
+
+    async def handle_batch(self, records: Sequence[InRecord]) -> list[Verdict]:
+        """Decode and handle a batch, producing nothing yet: each input's outputs or the reason it
+        is dead-lettered. Raises `WorkerStopped` only (shutdown)."""
+        verdicts = [Verdict(r, started=time.perf_counter()) for r in records]
         for v in verdicts:
             try:
                 v.item = decode(self._adapter, v.record, self.stage.input_version)
@@ -161,9 +170,14 @@ class StageRunner:
                     v.skipped = True  # handled again once the partition's state is restored
                     continue
                 await self._handle(v)
+        return verdicts
+
+    async def produce_batch(self, verdicts: list[Verdict]) -> None:
+        """Produce a handled batch's outputs and dead letters, all confirmed by the broker. Raises
+        when producing failed for a reason that can pass: nothing of the batch may be committed;
+        producing it again is harmless (deterministic ids)."""
         await self._produce(verdicts)
-        self._observe(verdicts, time.perf_counter() - started)
-        return [None if v.skipped else v.outputs for v in verdicts]
+        self._observe(verdicts, time.perf_counter() - verdicts[0].started if verdicts else 0.0)
 
     async def _work(self, todo: list[Verdict]) -> None:
         """The stage's step for every input in the worker process, then `handle` here (cheap)."""

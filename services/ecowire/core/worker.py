@@ -21,6 +21,7 @@ import asyncio
 import multiprocessing
 import signal
 import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -248,17 +249,29 @@ class BudgetedWorker:
                 log.warning("worker_killed", pid=proc.pid, why=why, exitcode=proc.exitcode)
 
 
+@dataclass(slots=True)
+class _Item:
+    fn: Callable[[Any], Any]
+    arg: Any
+    future: asyncio.Future[Outcome[Any]]
+
+
 class WorkerPool:
-    """`size` budgeted workers; a batch is dealt out to them in turn and run at once.
+    """`size` budgeted workers that take their inputs from one queue, in the order they came.
 
-    Dealt in turn (input i to worker i mod size), not cut in halves: neighbouring inputs of a
-    batch are often alike in size, so each worker gets a similar share of the work. Outcomes come
-    back in input order, whichever worker ran them."""
+    A worker that is free takes the next inputs of the queue, its share of what is queued (at most
+    `chunk` when there are several workers, so that they finish together): a batch that comes
+    while one worker is on a long input goes to the others, and a worker never idles while inputs
+    wait. Batches in flight at once (`core/pipeline.py`) share the queue. Outcomes come back in
+    each batch's input order, whichever worker ran them."""
 
-    def __init__(self, size: int, budget_s: float, warm: Callable[[], None] | None = None) -> None:
+    def __init__(self, size: int, budget_s: float, warm: Callable[[], None] | None = None, chunk: int = 16) -> None:
         if size < 1:
             raise ValueError(f"a pool needs at least one worker, not {size}")
         self.workers = [BudgetedWorker(budget_s, warm) for _ in range(size)]
+        self.chunk = chunk
+        self._queue: deque[_Item] = deque()
+        self._pumps: list[asyncio.Task[None] | None] = [None] * size
 
     @property
     def restarts(self) -> int:
@@ -273,21 +286,53 @@ class WorkerPool:
 
     async def run_many(self, fn: Callable[[A], R], args: Sequence[A]) -> list[Outcome[R]]:
         """As `BudgetedWorker.run_many`, over the pool. Raises `WorkerStopped` (shutdown) only."""
-        n = min(len(self.workers), len(args))
-        if n <= 1:
-            return await self.workers[0].run_many(fn, args)
-        tasks = [asyncio.ensure_future(self.workers[k].run_many(fn, args[k::n])) for k in range(n)]
+        loop = asyncio.get_running_loop()
+        items = [_Item(fn, arg, loop.create_future()) for arg in args]
+        self._queue.extend(items)
+        for k, pump in enumerate(self._pumps):
+            if pump is None or pump.done():
+                self._pumps[k] = asyncio.create_task(self._pump(self.workers[k]), name="ecowire-worker-pump")
         try:
-            shares = await asyncio.gather(*tasks)
+            return [await it.future for it in items]
         except BaseException:
-            for t in tasks:  # one failed (shutdown) or we were cancelled: the others' work is moot
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Stopped or cancelled: what of this batch is still queued is moot.
+            for it in items:
+                if not it.future.done():
+                    it.future.cancel()
+                elif not it.future.cancelled():
+                    it.future.exception()  # retrieved: the first one is what we raise
+            self._queue = deque(it for it in self._queue if not it.future.done())
             raise
-        out: list[Outcome[R]] = [Outcome() for _ in args]
-        for k, share in enumerate(shares):
-            out[k::n] = share
-        return out
+
+    async def _pump(self, worker: BudgetedWorker) -> None:
+        """One worker's loop: take a share of the queue, run it, hand out the outcomes."""
+        while self._queue:
+            share = -(-len(self._queue) // len(self.workers))
+            if len(self.workers) > 1:
+                share = min(share, self.chunk)
+            fn = self._queue[0].fn
+            take: list[_Item] = []
+            while self._queue and len(take) < share and self._queue[0].fn is fn:
+                it = self._queue.popleft()
+                if not it.future.done():  # not given up by its batch
+                    take.append(it)
+            if not take:
+                continue
+            try:
+                outcomes = await worker.run_many(fn, [it.arg for it in take])
+            except WorkerStopped as e:
+                for it in take:
+                    if not it.future.done():
+                        it.future.set_exception(WorkerStopped(str(e)))
+                continue  # the rest of the queue ends the same way, at once
+            except BaseException:
+                for it in take:
+                    if not it.future.done():
+                        it.future.cancel()
+                raise
+            for it, outcome in zip(take, outcomes, strict=True):
+                if not it.future.done():
+                    it.future.set_result(outcome)
 
     def close(self) -> None:
         for w in self.workers:

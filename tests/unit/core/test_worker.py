@@ -233,6 +233,28 @@ async def test_a_pool_runs_its_workers_at_once(tmp_path: os.PathLike[str]) -> No
     assert [o.value for o in outcomes] == [True, True]
 
 
+def pid_after_spin(seconds: float) -> int:
+    spin(seconds)
+    return os.getpid()
+
+
+async def test_a_batch_that_comes_while_a_worker_is_busy_goes_to_the_free_one() -> None:
+    """Two batches in flight: the second (two quick inputs) does not wait behind the first's long
+    input, and the free worker runs both of its inputs, not one of them behind the long one."""
+    pool = WorkerPool(2, budget_s=30)
+    try:
+        await pool.start()
+        long = asyncio.ensure_future(pool.run_many(pid_after_spin, [3.0]))
+        await asyncio.sleep(0.3)
+        quick = await pool.run_many(pid_after_spin, [0.0, 0.0])
+        assert not long.done(), "the quick batch waited for the long input"
+        (busy,) = await long
+    finally:
+        pool.close()
+    ran_by = {o.value for o in quick}
+    assert len(ran_by) == 1 and busy not in ran_by
+
+
 async def test_a_pool_closed_while_working_raises_worker_stopped() -> None:
     pool = WorkerPool(2, budget_s=30)
     await pool.start()
