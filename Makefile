@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/extractor_bench.py --corpus
 	$(BIN)/python benchmarks/scaling_bench.py
 	$(BIN)/python benchmarks/pipeline_bench.py
+	$(BIN)/python benchmarks/runtime_floor.py
 	$(BIN)/python benchmarks/aggregator_bench.py
 
 # Move the Dockerfile's base image to the current digest of its tag (needs Docker and the registry).
