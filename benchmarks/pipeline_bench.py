@@ -111,13 +111,15 @@ def broker_cpu() -> float | None:
 
 
 def start(settings: Settings, stages: Iterable[tuple[str, int]], log_dir: Path,
-          stage_env: dict[str, dict[str, str]] | None = None) -> list[Service]:
+          stage_env: dict[str, dict[str, str]] | None = None, command: list[str] | None = None) -> list[Service]:
+    """Start the stages' services (`command` instead of `python -m ecowire.<stage>`) and wait
+    until each answers /health."""
     out = []
     for stage, port in stages:
         env = {**os.environ, **settings.to_env(), "ECOWIRE_HTTP_PORT": str(port), "ECOWIRE_HTTP_HOST": "127.0.0.1",
                "ECOWIRE_FETCH_POLL_SOURCES": "false", **(STAGE_ENV if stage_env is None else stage_env).get(stage, {})}
         log = open(log_dir / f"{stage}-{port}.log", "ab")  # noqa: SIM115 - owned by the child
-        proc = subprocess.Popen([sys.executable, "-m", f"ecowire.{stage}"], env=env, stdout=log,
+        proc = subprocess.Popen(command or [sys.executable, "-m", f"ecowire.{stage}"], env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
         out.append(Service(stage, proc, port))
     deadline = time.monotonic() + 180

@@ -27,7 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -84,30 +83,16 @@ def run_service(name: str, raws: list[RawDocument], outputs: int, logs: Path) ->
     """CPU seconds per input record of one fresh service draining `raws`."""
     settings = pb.fresh_settings("floor")
     asyncio.run(ensure_topics(settings))
-    env = {**os.environ, **settings.to_env(), "ECOWIRE_HTTP_PORT": str(PORT), "ECOWIRE_HTTP_HOST": "127.0.0.1"}
-    with open(logs / "service.log", "ab") as log:
-        proc = subprocess.Popen(SERVICES[name], env=env, stdout=log, stderr=subprocess.STDOUT)
+    (svc,) = pb.start(settings, [("normalizer", PORT)], logs, {}, command=SERVICES[name])
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{PORT}/health", timeout=1).is_success:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            raise SystemExit(f"{name} not healthy; see {logs}")
-        time.sleep(2)  # the group join settles
-        before = pb.cpu_seconds(proc.pid)
+        before = svc.cpu()
         asyncio.run(put(settings, raws))
         got = asyncio.run(count(settings, outputs))
         if got < outputs:
             raise SystemExit(f"{name}: {got} of {outputs} outputs")
-        return (pb.cpu_seconds(proc.pid) - before) / len(raws)
+        return (svc.cpu() - before) / len(raws)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        pb.stop([svc])
 
 
 def main() -> int:

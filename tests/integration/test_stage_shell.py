@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -137,11 +138,18 @@ async def test_an_output_the_producer_refuses_is_dead_lettered_and_the_partition
     assert json.loads(dlq[0].value)["content"] == "inflate"
 
 
-def sleep_on_slow(req: IngestRequest) -> str:
-    """The stage's work step: three seconds on "slow", at once on anything else."""
-    if req.content == "slow":
-        time.sleep(3.0)
-    return req.content or ""
+def held_until_released(req: IngestRequest) -> str:
+    """The stage's work step: "slow|DIR" marks DIR/started and waits (up to 60 s) for
+    DIR/released; anything else returns at once."""
+    content = req.content or ""
+    if content.startswith("slow|"):
+        directory = Path(content.split("|", 1)[1])
+        (directory / "started").touch()
+        end = time.monotonic() + 60
+        while not (directory / "released").exists() and time.monotonic() < end:
+            time.sleep(0.01)
+        return "slow"
+    return content
 
 
 async def committed_total(settings: Settings, group: str) -> int:
@@ -154,11 +162,22 @@ async def committed_total(settings: Settings, group: str) -> int:
         await admin.close()
 
 
-async def test_a_long_input_holds_neither_the_next_batches_nor_the_commit_order(kafka_settings: Settings) -> None:
-    """Two workers: the batches read while one long input runs go to the other worker and are
-    produced at once, except the one that shares its key (produced after it); nothing past the
-    long input is committed until it was produced, then everything is."""
-    s = kafka_settings.model_copy(update={"workers": 2, "time_budget_s": 30.0})
+async def committed_reaches(settings: Settings, group: str, want: int, timeout_s: float = 30.0) -> int:
+    """The group's committed count once it is `want`, or what it is after `timeout_s`."""
+    for _ in range(int(timeout_s / 0.2)):
+        if (n := await committed_total(settings, group)) == want:
+            return n
+        await asyncio.sleep(0.2)
+    return await committed_total(settings, group)
+
+
+async def test_a_long_input_holds_neither_the_next_batches_nor_the_commit_order(
+    kafka_settings: Settings, tmp_path: Path,
+) -> None:
+    """Two workers: the batches read while one input is held go to the other worker and are
+    produced, except the one that shares its key (produced after it); nothing past the held
+    input is committed until it was produced, then everything is."""
+    s = kafka_settings.model_copy(update={"workers": 2, "time_budget_s": 60.0})
 
     def wrap(req: IngestRequest, record: InRecord, worked: str) -> list[OutRecord]:
         return [OutRecord(s.topic("raw"), req.effective_doc_id(), IngestRequest(content=worked.upper()))]
@@ -170,22 +189,25 @@ async def test_a_long_input_holds_neither_the_next_batches_nor_the_commit_order(
     def contents(records: list[Any]) -> list[str]:
         return [json.loads(r.value)["content"] for r in records]
 
-    stage = Stage("normalizer", "ingest", IngestRequest, wrap, work=sleep_on_slow)
+    stage = Stage("normalizer", "ingest", IngestRequest, wrap, work=held_until_released)
     group = s.group_id("normalizer")
     async with TestApp(build_app(stage, s)):
         await put((b"w", "warm"))
         await consume(s.bootstrap_servers, s.topic("raw"), until=1, timeout=60)  # assigned and flowing
-        await put((b"k", "slow"))
-        await asyncio.sleep(0.5)  # "slow" is in a batch of its own, on a worker
+        await put((b"k", f"slow|{tmp_path}"))
+        for _ in range(600):  # the held input is on a worker: what comes next is another batch
+            if (tmp_path / "started").exists():
+                break
+            await asyncio.sleep(0.05)
         await put(*[(f"f{i}".encode(), f"fast{i}") for i in range(4)], (b"k", "same-key"))
-        early = await consume(s.bootstrap_servers, s.topic("raw"), until=5, timeout=2.0)
+        early = await consume(s.bootstrap_servers, s.topic("raw"), until=5, timeout=60)
         during = await committed_total(s, group)
+        (tmp_path / "released").touch()
         out = await consume(s.bootstrap_servers, s.topic("raw"), until=7, timeout=60)
-        await asyncio.sleep(1.0)
-        after = await committed_total(s, group)
-    assert contents(early) == ["WARM", "FAST0", "FAST1", "FAST2", "FAST3"] or sorted(contents(early)) == sorted(
-        ["WARM", "FAST0", "FAST1", "FAST2", "FAST3"]), contents(early)
-    assert during == 1, "only the input before the long one may be committed while it runs"
+        after = await committed_reaches(s, group, 7)
+    assert (tmp_path / "started").exists()
+    assert sorted(contents(early)) == ["FAST0", "FAST1", "FAST2", "FAST3", "WARM"]
+    assert during == 1, "only the input before the held one may be committed while it is held"
     assert contents(out).index("SLOW") < contents(out).index("SAME-KEY")
     assert after == 7
 
@@ -217,7 +239,6 @@ async def test_a_rebalance_while_batches_are_in_flight_loses_nothing(kafka_setti
             while got != want and time.monotonic() < deadline:  # replays may repeat an output
                 got = {json.loads(r.value)["content"]
                        for r in await consume(s.bootstrap_servers, s.topic("raw"), until=len(docs), timeout=3)}
-            await asyncio.sleep(2.0)
-            committed = await committed_total(s, s.group_id("normalizer"))
+            committed = await committed_reaches(s, s.group_id("normalizer"), len(docs))
     assert got == want
     assert committed == len(docs)

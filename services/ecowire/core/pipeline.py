@@ -67,6 +67,18 @@ class _Batch:
         return out
 
 
+class _Slot:
+    """One of the pipeline's slots, held by the one or two batches a read batch became."""
+
+    def __init__(self, slots: asyncio.Semaphore, holders: int) -> None:
+        self.slots, self.holders = slots, holders
+
+    def release(self) -> None:
+        self.holders -= 1
+        if self.holders == 0:
+            self.slots.release()
+
+
 class Pipeline(ConsumerRebalanceListener):
     """Up to `depth` batches of one stage in flight; commits follow the oldest unfinished one."""
 
@@ -93,38 +105,37 @@ class Pipeline(ConsumerRebalanceListener):
     async def submit(self, records: Sequence[InRecord], consumer: Any) -> None:
         """Start a batch once fewer than `depth` are in flight. Its inputs whose key an earlier
         batch in flight holds are split off into a batch of their own, which waits for those
-        (it takes a slot too). While closing, a batch is left alone: not processed, not committed."""
+        (the two share the batch's slot). While closing, a batch is left alone: not processed,
+        not committed."""
         revocations = self._revocations
         await self._slots.acquire()
-        held = {k: b.done for b in self._queue if not b.done.done() for k in b.keys}
-        later = [r for r in records if r.key is not None and r.key in held]
-        slots = 2 if later and len(later) < len(records) else 1
-        if slots == 2:
-            await self._slots.acquire()  # never waits on itself: a slot is freed after `done` is set
         if self._closing or not records or revocations != self._revocations:
             if revocations != self._revocations:
                 # Read before a revocation this batch waited through: its partitions were
                 # positioned again at their commits, from where it is read again.
                 log.info("batch_read_before_rebalance_dropped", stage=self.name, records=len(records))
-            for _ in range(slots):
-                self._slots.release()
+            self._slots.release()
             return
         self._consumer = consumer
+        held = {k: b.done for b in self._queue if not b.done.done() for k in b.keys}
+        later = [r for r in records if r.key is not None and r.key in held]
+        rest = [r for r in records if r.key is None or r.key not in held]
+        slot = _Slot(self._slots, int(bool(later)) + int(bool(rest)))
         if later:
             earlier = list({id(f): f for f in (held[r.key] for r in later if r.key is not None)}.values())
             # Queued before the rest: the rest's offsets are then committed only after these.
-            self._start(later, earlier)
-        if slots == 2 or not later:
-            self._start([r for r in records if r.key is None or r.key not in held], [])
+            self._start(later, earlier, slot)
+        if rest:
+            self._start(rest, [], slot)
 
-    def _start(self, records: Sequence[InRecord], earlier: list[asyncio.Future[bool]]) -> None:
+    def _start(self, records: Sequence[InRecord], earlier: list[asyncio.Future[bool]], slot: _Slot) -> None:
         batch = _Batch(records, frozenset(r.key for r in records if r.key is not None))
         self._queue.append(batch)
-        batch.task = task = asyncio.create_task(self._run(batch, earlier), name=f"ecowire-{self.name}-batch")
+        batch.task = task = asyncio.create_task(self._run(batch, earlier, slot), name=f"ecowire-{self.name}-batch")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, batch: _Batch, earlier: list[asyncio.Future[bool]]) -> None:
+    async def _run(self, batch: _Batch, earlier: list[asyncio.Future[bool]], slot: _Slot) -> None:
         ok = False
         try:
             if earlier:  # the same key in an earlier batch: produce after it
@@ -136,7 +147,7 @@ class Pipeline(ConsumerRebalanceListener):
             try:
                 await self._commit_finished()
             finally:
-                self._slots.release()
+                slot.release()
 
     async def _process(self, records: Sequence[InRecord]) -> bool:
         """Handle and produce a batch; False when it was given up (shutdown)."""
