@@ -211,8 +211,11 @@ class Pipeline(ConsumerRebalanceListener):
 
     async def close(self) -> None:
         """At shutdown: take no new batch, let those in flight finish and commit (up to
-        `drain_s`), and abandon the rest, uncommitted."""
+        `drain_s`), and abandon the rest, uncommitted. The consumer stops fetching meanwhile:
+        what it read now would only be dropped."""
         self._closing = True
+        if self._consumer is not None:
+            self._consumer.pause(*self._consumer.assignment())
         await self.drain(self.drain_s)
         tasks = list(self._tasks)
         for t in tasks:

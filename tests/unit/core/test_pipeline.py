@@ -42,9 +42,13 @@ class Consumer:
     def __init__(self, partitions: int = 2) -> None:
         self.assigned = {TopicPartition(TOPIC, p) for p in range(partitions)}
         self.commits: list[dict[int, int]] = []
+        self.paused: set[TopicPartition] = set()
 
     def assignment(self) -> set[TopicPartition]:
         return self.assigned
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.paused.update(partitions)
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         self.commits.append({tp.partition: o for tp, o in offsets.items()})
@@ -176,3 +180,4 @@ def test_at_shutdown_what_finished_is_committed_and_what_did_not_is_not() -> Non
     producer, consumer = asyncio.run(run())
     assert producer.sent == ["quick", "after"]
     assert consumer.commits == [{1: 1}], "nothing of partition 0 past the stuck input"
+    assert consumer.paused == consumer.assigned, "the consumer stops fetching what would be dropped"
