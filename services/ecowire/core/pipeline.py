@@ -9,16 +9,16 @@ What does not change:
 - an input is committed only after every output (and dead letter) of it, and of every input read
   before it on any partition, was acknowledged by the broker: the commit follows the oldest batch
   still in flight, whatever finished first;
-- order per key, Kafka's own guarantee: a batch that holds a key an earlier batch in flight also
-  holds waits for that batch to be produced before it starts (Confluent's parallel consumer calls
-  this KEY ordering). Inputs of different keys may be produced out of order;
+- order per key, Kafka's own guarantee: the inputs of a batch whose key an earlier batch in flight
+  holds are split off and wait for that batch to be produced before they start (Confluent's
+  parallel consumer calls this KEY ordering). Inputs of different keys may be produced out of order;
 - a produce failure that can pass is retried in place, after a pause, until the broker takes the
   batch: its outputs were computed once and are kept; nothing after it is committed meanwhile;
 - on revocation and at shutdown the batches in flight finish and are committed (within the
   graceful timeout); what did not finish is not committed, and is read again by the partition's
   next owner (ids are deterministic, so a replay is harmless).
 
-    pipeline = Pipeline(runner, depth=3, retry_s=1.0, drain_s=15.0)
+    pipeline = Pipeline(runner, depth=2, retry_s=1.0, drain_s=15.0)   # depth: the stage's workers
     await pipeline.submit(records, consumer)   # returns once the batch started (a slot was free)
 """
 
@@ -87,7 +87,6 @@ class Pipeline(ConsumerRebalanceListener):
             raise ValueError(f"a pipeline holds at least one batch, not {depth}")
         self.runner = runner
         self.name = runner.stage.name
-        self.depth = depth
         self.retry_s = max(0.0, retry_s)
         self.drain_s = drain_s
         self._slots = asyncio.Semaphore(depth)

@@ -101,7 +101,6 @@ class Verdict:
     skipped: bool = False
     started: float = 0.0  # perf_counter when its batch was taken up
 
-
     def reject(self, reason: str, error: BaseException) -> None:
         self.outputs, self.reason, self.error = [], reason, error
 
@@ -154,7 +153,8 @@ class StageRunner:
     async def handle_batch(self, records: Sequence[InRecord]) -> list[Verdict]:
         """Decode and handle a batch, producing nothing yet: each input's outputs or the reason it
         is dead-lettered. Raises `WorkerStopped` only (shutdown)."""
-        verdicts = [Verdict(r, started=time.perf_counter()) for r in records]
+        started = time.perf_counter()
+        verdicts = [Verdict(r, started=started) for r in records]
         for v in verdicts:
             try:
                 v.item = decode(self._adapter, v.record, self.stage.input_version)
