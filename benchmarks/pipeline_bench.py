@@ -132,7 +132,9 @@ def start(settings: Settings, stages: Iterable[tuple[str, int]], log_dir: Path,
                 pass
             time.sleep(0.3)
         else:
-            raise SystemExit(f"{svc.stage} not healthy; see {log_dir}")
+            stop(out)  # none left behind holding its port for the next run
+            tail = (log_dir / f"{svc.stage}-{svc.port}.log").read_text(errors="replace")[-2000:]
+            raise SystemExit(f"{svc.stage} not healthy; its log ends:\n{tail}")
     time.sleep(2)  # group joins settle
     return out
 
